@@ -1,0 +1,5 @@
+.PHONY: test bench demo
+test:
+	./scripts/test.sh
+bench:
+	./scripts/bench.sh

@@ -1,0 +1,1 @@
+"""Store credit (customer wallet) payment gateway for Saleor."""

@@ -1,0 +1,364 @@
+"""Store-credit ledger: accounts, credit lots, holds, append-only entries.
+
+Saleor objects (orders, checkouts, payments, transaction items, gift cards, apps,
+staff) are referenced by typed identifier columns, never foreign keys, so that
+deleting them in Saleor never touches money already recorded here.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .money import DECIMAL_PLACES, MAX_DIGITS
+
+
+def _money_field(**kwargs):
+    return models.DecimalField(
+        max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, **kwargs
+    )
+
+
+class AccountStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    ON_HOLD = "on_hold", "On hold"
+
+
+class LotKind(models.TextChoices):
+    STORE_CREDIT = "store_credit", "Store credit"
+    REFUND = "refund", "Refund"
+    RETURN = "return", "Return"
+    GIFT_CARD = "gift_card", "Gift card"
+    TOP_UP = "top_up", "Top-up"
+    BONUS = "bonus", "Bonus"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    TRANSFER = "transfer", "Transfer"
+
+
+class EntryKind(models.TextChoices):
+    CREDIT = "credit", "Credit"
+    DEBIT = "debit", "Debit"
+    AUTHORIZATION = "authorization", "Authorization"
+    CAPTURE = "capture", "Capture"
+    RELEASE = "release", "Release"
+    REFUND = "refund", "Refund"
+    EXPIRY = "expiry", "Expiry"
+    REVERSAL = "reversal", "Reversal"
+
+
+class Reason(models.TextChoices):
+    """Why money moved. Stored as plain text so integrations may add their own."""
+
+    MANUAL = "manual", "Manual"
+    PAYMENT = "payment", "Payment"
+    REFUND = "refund", "Refund"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    GIFT_CARD = "gift_card", "Gift card"
+    TOP_UP = "top_up", "Top-up"
+    BONUS = "bonus", "Bonus"
+    EXPIRY = "expiry", "Expiry"
+    TRANSFER = "transfer", "Transfer"
+    WITHDRAWAL = "withdrawal", "Withdrawal"
+    ORDER_CANCELLATION = "order_cancellation", "Order cancellation"
+    ORDER_RETURN = "order_return", "Order return"
+    IMPORT = "import", "Import"
+
+
+class ActorType(models.TextChoices):
+    STAFF = "staff", "Staff"
+    APP = "app", "App"
+    CUSTOMER = "customer", "Customer"
+    SYSTEM = "system", "System"
+
+
+class HoldStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    CAPTURED = "captured", "Captured"
+    RELEASED = "released", "Released"
+
+
+class WithdrawalStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    PAID = "paid", "Paid"
+    CANCELED = "canceled", "Canceled"
+
+
+class StoreCreditAccount(models.Model):
+    """One customer's credit in one currency; balance and held are caches of entries."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="store_credit_accounts",
+    )
+    email = models.EmailField(max_length=254, blank=True, default="")
+    currency = models.CharField(max_length=3)
+    balance = _money_field(default=Decimal(0))
+    held = _money_field(default=Decimal(0))
+    status = models.CharField(
+        max_length=16, choices=AccountStatus.choices, default=AccountStatus.ACTIVE
+    )
+    # None: the shop's eligibility rules decide; True/False: staff decided.
+    can_use = models.BooleanField(null=True, blank=True, default=None)
+    note = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ("pk",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "currency"],
+                condition=Q(user__isnull=False),
+                name="storecredit_account_user_currency_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(balance__gte=0), name="storecredit_account_balance_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(held__gte=0), name="storecredit_account_held_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(held__lte=F("balance")),
+                name="storecredit_account_held_lte_balance",
+            ),
+        ]
+        indexes = [models.Index(fields=["email"], name="storecredit_account_email")]
+
+    def __str__(self):
+        return f"{self.email or self.user_id} {self.currency} {self.balance}"
+
+    @property
+    def available(self) -> Decimal:
+        return self.balance - self.held
+
+    @property
+    def is_on_hold(self) -> bool:
+        return self.status == AccountStatus.ON_HOLD
+
+
+class StoreCreditLot(models.Model):
+    """A parcel of credit with its own kind and expiry; debits drain lots in order."""
+
+    account = models.ForeignKey(
+        StoreCreditAccount, on_delete=models.PROTECT, related_name="lots"
+    )
+    kind = models.CharField(max_length=32, choices=LotKind.choices)
+    original_amount = _money_field()
+    remaining_amount = _money_field()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expiry_reminder_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("pk",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(remaining_amount__gte=0)
+                & Q(remaining_amount__lte=F("original_amount")),
+                name="storecredit_lot_remaining_in_range",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["account", "expires_at", "created_at"],
+                condition=Q(remaining_amount__gt=0),
+                name="storecredit_lot_unspent",
+            ),
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(remaining_amount__gt=0, expires_at__isnull=False),
+                name="storecredit_lot_expiring",
+            ),
+        ]
+
+
+class StoreCreditHold(models.Model):
+    """Credit authorized for a payment or withdrawal: reserved, not yet taken."""
+
+    account = models.ForeignKey(
+        StoreCreditAccount, on_delete=models.PROTECT, related_name="holds"
+    )
+    amount = _money_field()
+    captured_amount = _money_field(default=Decimal(0))
+    released_amount = _money_field(default=Decimal(0))
+    status = models.CharField(
+        max_length=16, choices=HoldStatus.choices, default=HoldStatus.ACTIVE
+    )
+    reason = models.CharField(max_length=64)
+    order_id = models.UUIDField(null=True, blank=True, db_index=True)
+    checkout_id = models.UUIDField(null=True, blank=True, db_index=True)
+    payment_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    transaction_id = models.UUIDField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("pk",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0)
+                & Q(captured_amount__gte=0)
+                & Q(released_amount__gte=0)
+                & Q(amount__gte=F("captured_amount") + F("released_amount")),
+                name="storecredit_hold_amounts_in_range",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["account"],
+                condition=Q(status="active"),
+                name="storecredit_hold_active",
+            )
+        ]
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.amount - self.captured_amount - self.released_amount
+
+    @property
+    def currency(self) -> str:
+        return self.account.currency
+
+
+class StoreCreditWithdrawal(models.Model):
+    """A customer's request to be paid out; its amount stays held until settled."""
+
+    account = models.ForeignKey(
+        StoreCreditAccount, on_delete=models.PROTECT, related_name="withdrawals"
+    )
+    hold = models.OneToOneField(
+        StoreCreditHold,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="withdrawal",
+    )
+    amount = _money_field()
+    status = models.CharField(
+        max_length=16,
+        choices=WithdrawalStatus.choices,
+        default=WithdrawalStatus.PENDING,
+        db_index=True,
+    )
+    customer_note = models.TextField(blank=True, default="")
+    staff_note = models.TextField(blank=True, default="")
+    processed_by_user_id = models.BigIntegerField(null=True, blank=True)
+    processed_by_app_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-pk",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="storecredit_withdrawal_amount_gt_0"
+            )
+        ]
+
+
+class StoreCreditEntry(models.Model):
+    """One movement of credit. Never updated or deleted (a database trigger refuses).
+
+    `amount` is the signed change of the balance and `held_change` the signed
+    change of the held amount, so both caches on the account are sums of entries.
+    """
+
+    account = models.ForeignKey(
+        StoreCreditAccount, on_delete=models.PROTECT, related_name="entries"
+    )
+    kind = models.CharField(max_length=32, choices=EntryKind.choices)
+    reason = models.CharField(max_length=64)
+    amount = _money_field()
+    held_change = _money_field(default=Decimal(0))
+    balance_after = _money_field()
+    held_after = _money_field(default=Decimal(0))
+    lot = models.ForeignKey(
+        StoreCreditLot,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="entries",
+    )
+    hold = models.ForeignKey(
+        StoreCreditHold,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="entries",
+    )
+    withdrawal = models.ForeignKey(
+        StoreCreditWithdrawal,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="entries",
+    )
+    reversed_entry = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversal",
+    )
+    order_id = models.UUIDField(null=True, blank=True)
+    checkout_id = models.UUIDField(null=True, blank=True)
+    payment_id = models.BigIntegerField(null=True, blank=True)
+    transaction_id = models.UUIDField(null=True, blank=True)
+    gift_card_id = models.BigIntegerField(null=True, blank=True)
+    customer_note = models.TextField(blank=True, default="")
+    internal_note = models.TextField(blank=True, default="")
+    actor_type = models.CharField(
+        max_length=16, choices=ActorType.choices, default=ActorType.SYSTEM
+    )
+    actor_user_id = models.BigIntegerField(null=True, blank=True)
+    actor_app_id = models.BigIntegerField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-pk",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "idempotency_key"],
+                name="storecredit_entry_idempotency_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0) & Q(held_after__gte=0),
+                name="storecredit_entry_after_gte_0",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["account", "-id"], name="storecredit_entry_history"),
+            models.Index(fields=["created_at"], name="storecredit_entry_created"),
+            models.Index(
+                fields=["order_id"],
+                condition=Q(order_id__isnull=False),
+                name="storecredit_entry_order",
+            ),
+            models.Index(
+                fields=["transaction_id"],
+                condition=Q(transaction_id__isnull=False),
+                name="storecredit_entry_transaction",
+            ),
+            models.Index(
+                fields=["payment_id"],
+                condition=Q(payment_id__isnull=False),
+                name="storecredit_entry_payment",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.amount} ({self.reason})"
+
+    @property
+    def currency(self) -> str:
+        return self.account.currency
