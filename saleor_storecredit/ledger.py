@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Subquery, Sum
 from django.utils import timezone
 
 from .actors import NO_REFERENCE, SYSTEM, Actor, Reference
@@ -57,7 +57,12 @@ class TransferResult:
 
 
 def _validate_key(key) -> str:
-    if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_LENGTH:
+    if (
+        not isinstance(key, str)
+        or not key.strip()
+        or len(key) > MAX_KEY_LENGTH
+        or "\x00" in key
+    ):
         raise StoreCreditError(
             f"Idempotency key must be 1 to {MAX_KEY_LENGTH} characters.",
             code=StoreCreditErrorCode.INVALID_IDEMPOTENCY_KEY,
@@ -84,6 +89,68 @@ def _validate_expiry(expires_at: datetime | None) -> datetime | None:
     return expires_at
 
 
+def _validate_reason(reason) -> str:
+    """Reasons are open-ended (integrations add their own) but must fit the column."""
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 64:
+        raise StoreCreditError(
+            "Reason must be 1 to 64 characters.",
+            code=StoreCreditErrorCode.INVALID,
+            field="reason",
+        )
+    return reason
+
+
+def _validate_lot_kind(kind) -> str:
+    if kind not in LotKind.values:
+        raise StoreCreditError(
+            f"Unknown credit kind {kind!r}.",
+            code=StoreCreditErrorCode.INVALID,
+            field="kind",
+        )
+    return kind
+
+
+def _validate_notes(customer_note, internal_note) -> tuple[str, str]:
+    for field, note in (
+        ("customer_note", customer_note),
+        ("internal_note", internal_note),
+    ):
+        if note is not None and not isinstance(note, str):
+            raise StoreCreditError(
+                "A note must be text.", code=StoreCreditErrorCode.INVALID, field=field
+            )
+        if note and "\x00" in note:
+            raise StoreCreditError(
+                "A note cannot contain NUL characters.",
+                code=StoreCreditErrorCode.INVALID,
+                field=field,
+            )
+    return customer_note or "", internal_note or ""
+
+
+def _validate_owner(owner):
+    """A customer (saved user) or a StoreCreditAccount; anything else is not found."""
+    if isinstance(owner, StoreCreditAccount):
+        if owner.pk is None:
+            raise NotFound(
+                "Store-credit account not found.",
+                code=StoreCreditErrorCode.ACCOUNT_NOT_FOUND,
+                field="account",
+            )
+        return owner
+    if owner is None or not isinstance(getattr(owner, "pk", None), int):
+        raise NotFound("Customer not found.", field="user")
+    return owner
+
+
+def _validate_id(value, field: str, code) -> int:
+    """Primary keys given as objects or integers; strings and others are not found."""
+    value = getattr(value, "pk", value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise NotFound("Not found.", code=code, field=field)
+    return value
+
+
 def _fingerprint(operation: str, **arguments) -> str:
     """Hash of what was asked, to tell a retry from a reused key."""
 
@@ -107,7 +174,8 @@ def _lock_account(owner, currency: str, *, create: bool = False):
     """Lock the owner's account in `currency`; create it first when asked.
 
     `owner` is a customer (user) or a StoreCreditAccount. Returns None when the
-    customer has no account and none was to be created.
+    customer has no account and none was to be created. The account keeps the
+    customer's current email, so it still says whose it was once they are deleted.
     """
     if isinstance(owner, StoreCreditAccount):
         if owner.currency != currency:
@@ -116,37 +184,36 @@ def _lock_account(owner, currency: str, *, create: bool = False):
                 field="currency",
             )
         return account_qs_select_for_update().get(pk=owner.pk)
-    if owner is None or owner.pk is None:
-        raise NotFound("Customer not found.", field="user")
+    email = getattr(owner, "email", "") or ""
     qs = account_qs_select_for_update().filter(user_id=owner.pk, currency=currency)
     account = qs.first()
     if account is None and create:
         StoreCreditAccount.objects.bulk_create(
-            [
-                StoreCreditAccount(
-                    user_id=owner.pk, email=owner.email or "", currency=currency
-                )
-            ],
+            [StoreCreditAccount(user_id=owner.pk, email=email, currency=currency)],
             ignore_conflicts=True,
         )
         account = qs.first()
+    if account is not None and email and account.email != email:
+        account.email = email
     return account
 
 
 def _lock_hold(hold) -> tuple[StoreCreditAccount, StoreCreditHold]:
-    hold_id = hold.pk if isinstance(hold, StoreCreditHold) else hold
-    account_id = (
-        StoreCreditHold.objects.filter(pk=hold_id)
-        .values_list("account_id", flat=True)
+    """Lock the hold's account, then the hold (the order of lock_objects.py)."""
+    hold_id = _validate_id(hold, "hold", StoreCreditErrorCode.HOLD_NOT_FOUND)
+    account = (
+        account_qs_select_for_update()
+        .filter(
+            pk=Subquery(StoreCreditHold.objects.filter(pk=hold_id).values("account_id"))
+        )
         .first()
     )
-    if account_id is None:
+    if account is None:
         raise NotFound(
             "This store-credit authorization does not exist.",
             code=StoreCreditErrorCode.HOLD_NOT_FOUND,
             field="hold",
         )
-    account = account_qs_select_for_update().get(pk=account_id)
     locked = hold_qs_select_for_update().get(pk=hold_id)
     locked.account = account
     return account, locked
@@ -260,7 +327,7 @@ def _append(
 
 
 def _save_account(account: StoreCreditAccount):
-    account.save(update_fields=["balance", "held", "updated_at"])
+    account.save(update_fields=["balance", "held", "email", "updated_at"])
 
 
 def _add_lot(account, amount, kind, expires_at) -> StoreCreditLot:
@@ -360,6 +427,17 @@ def _debit_locked(
 # --- the service API ---------------------------------------------------------
 
 
+def _validate_context(actor, reference):
+    if not isinstance(actor, Actor):
+        raise StoreCreditError(
+            "Unknown actor.", code=StoreCreditErrorCode.INVALID, field="actor"
+        )
+    if reference is not None and not isinstance(reference, Reference):
+        raise StoreCreditError(
+            "Unknown reference.", code=StoreCreditErrorCode.INVALID, field="reference"
+        )
+
+
 def credit(
     owner,
     amount,
@@ -374,13 +452,19 @@ def credit(
     internal_note: str = "",
     actor: Actor = SYSTEM,
 ) -> StoreCreditEntry:
-    """Add credit as a new lot; creates the customer's account on first credit."""
+    """Add credit as a new lot; creates the customer's account on first credit.
+
+    Accounts on hold still receive credit: a hold stops spending, not receiving.
+    """
+    owner = _validate_owner(owner)
     currency = validate_currency(currency)
     amount = validate_amount(amount, currency)
     key = _validate_key(idempotency_key)
     expires_at = _validate_expiry(expires_at)
-    if kind not in LotKind.values:
-        raise StoreCreditError(f"Unknown credit kind {kind!r}.", field="kind")
+    kind = _validate_lot_kind(kind)
+    reason = _validate_reason(reason)
+    customer_note, internal_note = _validate_notes(customer_note, internal_note)
+    _validate_context(actor, reference)
     fingerprint = _fingerprint(
         "credit",
         amount=amount,
@@ -425,9 +509,13 @@ def debit(
     actor: Actor = SYSTEM,
 ) -> StoreCreditEntry:
     """Spend available credit at once (no hold). Refused while the account is on hold."""
+    owner = _validate_owner(owner)
     currency = validate_currency(currency)
     amount = validate_amount(amount, currency)
     key = _validate_key(idempotency_key)
+    reason = _validate_reason(reason)
+    customer_note, internal_note = _validate_notes(customer_note, internal_note)
+    _validate_context(actor, reference)
     fingerprint = _fingerprint(
         "debit",
         amount=amount,
@@ -470,9 +558,13 @@ def authorize(
     actor: Actor = SYSTEM,
 ) -> StoreCreditHold:
     """Reserve credit for a later capture; the balance stays, `available` drops."""
+    owner = _validate_owner(owner)
     currency = validate_currency(currency)
     amount = validate_amount(amount, currency)
     key = _validate_key(idempotency_key)
+    reason = _validate_reason(reason)
+    customer_note, internal_note = _validate_notes(customer_note, internal_note)
+    _validate_context(actor, reference)
     fingerprint = _fingerprint(
         "authorize",
         amount=amount,
@@ -485,7 +577,9 @@ def authorize(
     with transaction.atomic():
         account = _lock_account(owner, currency)
         if replayed := _replay(account, key, fingerprint):
-            return replayed.hold
+            hold = StoreCreditHold.objects.get(pk=replayed.hold_id)
+            hold.account = account
+            return hold
         account = _require_account(account, currency)
         _require_spendable(account)
         _require_available(account, amount)
@@ -533,7 +627,7 @@ def _close_hold_if_done(hold: StoreCreditHold, reference: Reference):
     hold.save()
 
 
-def _hold_amount(hold: StoreCreditHold, amount, field="amount") -> Decimal:
+def _hold_amount(hold: StoreCreditHold, amount: Decimal | None) -> Decimal:
     if hold.status != HoldStatus.ACTIVE or hold.remaining <= 0:
         raise StoreCreditError(
             "This store-credit authorization is already closed.",
@@ -542,15 +636,73 @@ def _hold_amount(hold: StoreCreditHold, amount, field="amount") -> Decimal:
         )
     if amount is None:
         return hold.remaining
-    amount = validate_amount(amount, hold.account.currency, field=field)
     if amount > hold.remaining:
         raise StoreCreditError(
             f"Only {hold.remaining} {hold.account.currency} of this authorization "
             "is left.",
             code=StoreCreditErrorCode.CAPTURE_EXCEEDS_HOLD,
-            field=field,
+            field="amount",
         )
     return amount
+
+
+def _settle_hold(
+    operation: str,
+    hold,
+    amount,
+    *,
+    idempotency_key,
+    reference,
+    customer_note,
+    internal_note,
+    actor,
+) -> StoreCreditEntry:
+    """Capture or release (part of) a hold: lock account then hold, replay, write."""
+    key = _validate_key(idempotency_key)
+    customer_note, internal_note = _validate_notes(customer_note, internal_note)
+    _validate_context(actor, reference)
+    with transaction.atomic():
+        account, hold = _lock_hold(hold)
+        if amount is not None:
+            # The currency (and so the precision) is known once the hold is
+            # loaded; nothing is written yet, so a refusal leaves no trace.
+            amount = validate_amount(amount, account.currency)
+        fingerprint = _fingerprint(
+            operation,
+            hold=hold.pk,
+            amount=amount,
+            reference=reference or NO_REFERENCE,
+            customer_note=customer_note,
+            internal_note=internal_note,
+        )
+        if replayed := _replay(account, key, fingerprint):
+            return replayed
+        amount = _hold_amount(hold, amount)
+        reference = _hold_reference(hold, reference)
+        if operation == "capture":
+            _consume_lots(account, amount)
+            hold.captured_amount += amount
+            kind, balance_change = EntryKind.CAPTURE, -amount
+        else:
+            hold.released_amount += amount
+            kind, balance_change = EntryKind.RELEASE, Decimal(0)
+        _close_hold_if_done(hold, reference)
+        entry = _append(
+            account,
+            kind=kind,
+            reason=hold.reason,
+            amount=balance_change,
+            held_change=-amount,
+            key=key,
+            fingerprint=fingerprint,
+            actor=actor,
+            reference=reference,
+            customer_note=customer_note,
+            internal_note=internal_note,
+            hold=hold,
+        )
+        _save_account(account)
+        return entry
 
 
 def capture(
@@ -563,42 +715,21 @@ def capture(
     internal_note: str = "",
     actor: Actor = SYSTEM,
 ) -> StoreCreditEntry:
-    """Take all (amount=None) or part of an authorization. Works on accounts on hold:
-    the customer was allowed to spend when the authorization was made."""
-    key = _validate_key(idempotency_key)
-    fingerprint = _fingerprint(
+    """Take all (amount=None) or part of an authorization.
+
+    Works on accounts on hold: the customer was allowed to spend when the
+    authorization was made.
+    """
+    return _settle_hold(
         "capture",
-        hold=getattr(hold, "pk", hold),
-        amount=amount,
-        reference=reference or NO_REFERENCE,
+        hold,
+        amount,
+        idempotency_key=idempotency_key,
+        reference=reference,
         customer_note=customer_note,
         internal_note=internal_note,
+        actor=actor,
     )
-    with transaction.atomic():
-        account, hold = _lock_hold(hold)
-        if replayed := _replay(account, key, fingerprint):
-            return replayed
-        amount = _hold_amount(hold, amount)
-        reference = _hold_reference(hold, reference)
-        _consume_lots(account, amount)
-        hold.captured_amount += amount
-        _close_hold_if_done(hold, reference)
-        entry = _append(
-            account,
-            kind=EntryKind.CAPTURE,
-            reason=hold.reason,
-            amount=-amount,
-            held_change=-amount,
-            key=key,
-            fingerprint=fingerprint,
-            actor=actor,
-            reference=reference,
-            customer_note=customer_note,
-            internal_note=internal_note,
-            hold=hold,
-        )
-        _save_account(account)
-        return entry
 
 
 def release(
@@ -612,55 +743,38 @@ def release(
     actor: Actor = SYSTEM,
 ) -> StoreCreditEntry:
     """Void an authorization, or what is left of it after a partial capture."""
-    key = _validate_key(idempotency_key)
-    fingerprint = _fingerprint(
+    return _settle_hold(
         "release",
-        hold=getattr(hold, "pk", hold),
-        amount=amount,
-        reference=reference or NO_REFERENCE,
+        hold,
+        amount,
+        idempotency_key=idempotency_key,
+        reference=reference,
         customer_note=customer_note,
         internal_note=internal_note,
+        actor=actor,
     )
-    with transaction.atomic():
-        account, hold = _lock_hold(hold)
-        if replayed := _replay(account, key, fingerprint):
-            return replayed
-        amount = _hold_amount(hold, amount)
-        reference = _hold_reference(hold, reference)
-        hold.released_amount += amount
-        _close_hold_if_done(hold, reference)
-        entry = _append(
-            account,
-            kind=EntryKind.RELEASE,
-            reason=hold.reason,
-            amount=Decimal(0),
-            held_change=-amount,
-            key=key,
-            fingerprint=fingerprint,
-            actor=actor,
-            reference=reference,
-            customer_note=customer_note,
-            internal_note=internal_note,
-            hold=hold,
-        )
-        _save_account(account)
-        return entry
 
 
 def refundable_amount(account: StoreCreditAccount, reference: Reference) -> Decimal:
-    """What was spent from `account` for `reference` and not yet refunded."""
-    refund_key = reference.refund_key()
-    if refund_key is None:
+    """What was spent from `account` for `reference` and not yet given back.
+
+    Spent: debits and captures. Given back: refunds and reversed debits; a
+    reversed refund counts as not given back.
+    """
+    refund_key = reference.refund_key() if reference is not None else None
+    if account is None or account.pk is None or refund_key is None:
         return Decimal(0)
     field, value = refund_key
-    totals = StoreCreditEntry.objects.filter(account=account, **{field: value})
-    spent = totals.filter(kind__in=[EntryKind.DEBIT, EntryKind.CAPTURE]).aggregate(
-        total=Sum("amount")
-    )["total"] or Decimal(0)
-    refunded = totals.filter(kind=EntryKind.REFUND).aggregate(total=Sum("amount"))[
-        "total"
-    ] or Decimal(0)
-    return -spent - refunded
+    total = StoreCreditEntry.objects.filter(
+        Q(kind__in=[EntryKind.DEBIT, EntryKind.CAPTURE, EntryKind.REFUND])
+        | Q(
+            kind=EntryKind.REVERSAL,
+            reversed_entry__kind__in=[EntryKind.DEBIT, EntryKind.REFUND],
+        ),
+        account=account,
+        **{field: value},
+    ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    return max(-total, Decimal(0))
 
 
 def refund(
@@ -677,11 +791,20 @@ def refund(
     internal_note: str = "",
     actor: Actor = SYSTEM,
 ) -> StoreCreditEntry:
-    """Give back credit that was spent for `reference`, never more than was spent."""
+    """Give back credit that was spent for `reference`, never more than was spent.
+
+    Counted per the most specific identifier of the reference (transaction,
+    payment, order, checkout). Accounts on hold still receive refunds.
+    """
+    owner = _validate_owner(owner)
     currency = validate_currency(currency)
     amount = validate_amount(amount, currency)
     key = _validate_key(idempotency_key)
     expires_at = _validate_expiry(expires_at)
+    kind = _validate_lot_kind(kind)
+    reason = _validate_reason(reason)
+    customer_note, internal_note = _validate_notes(customer_note, internal_note)
+    _validate_context(actor, reference)
     if reference is None or reference.refund_key() is None:
         raise StoreCreditError(
             "A refund needs the order, payment or transaction it refunds.",
@@ -703,7 +826,7 @@ def refund(
         account = _lock_account(owner, currency)
         if replayed := _replay(account, key, fingerprint):
             return replayed
-        refundable = refundable_amount(account, reference) if account else Decimal(0)
+        refundable = refundable_amount(account, reference)
         if amount > refundable:
             raise StoreCreditError(
                 f"At most {refundable} {currency} can be refunded to store credit "
@@ -744,16 +867,19 @@ def adjust(
     """Staff correction: a positive amount credits, a negative one debits.
 
     A debit may take only available credit (never held credit, never below zero)
-    and works on accounts on hold.
+    and works on accounts on hold: staff correct what customers cannot spend.
     """
+    owner = _validate_owner(owner)
     currency = validate_currency(currency)
     amount = validate_amount(amount, currency, allow_negative=True)
+    key = _validate_key(idempotency_key)
+    expires_at = _validate_expiry(expires_at)
     if amount > 0:
         return credit(
             owner,
             amount,
             currency,
-            idempotency_key=idempotency_key,
+            idempotency_key=key,
             kind=kind,
             reason=reason,
             expires_at=expires_at,
@@ -762,7 +888,15 @@ def adjust(
             internal_note=internal_note,
             actor=actor,
         )
-    key = _validate_key(idempotency_key)
+    if expires_at is not None:
+        raise StoreCreditError(
+            "Only credit can have an expiry.",
+            code=StoreCreditErrorCode.INVALID_EXPIRY,
+            field="expires_at",
+        )
+    reason = _validate_reason(reason)
+    customer_note, internal_note = _validate_notes(customer_note, internal_note)
+    _validate_context(actor, reference)
     fingerprint = _fingerprint(
         "adjust",
         amount=amount,
@@ -791,6 +925,13 @@ def adjust(
         )
 
 
+def _received_key(source_id: int, key: str) -> str:
+    """The recipient's key for a transfer: derived, so it never collides with the
+    recipient's own keys (keys are unique per account)."""
+    digest = hashlib.sha256(f"{source_id}:{key}".encode()).hexdigest()
+    return f"transfer-from:{source_id}:{digest}"
+
+
 def transfer(
     sender,
     recipient,
@@ -804,20 +945,23 @@ def transfer(
 ) -> TransferResult:
     """Move available credit from one customer to another.
 
-    The received lot keeps the soonest expiry of the credit it came from, so a
-    transfer cannot be used to dodge expiry.
+    Both accounts are locked in primary-key order, so transfers in opposite
+    directions cannot deadlock. The received lot keeps the soonest expiry of the
+    credit it came from, so a transfer cannot be used to dodge expiry. A sender
+    on hold cannot send; a recipient on hold can receive.
     """
+    sender = _validate_owner(sender)
+    if recipient is None or not isinstance(getattr(recipient, "pk", None), int):
+        raise NotFound(
+            "Recipient not found.",
+            code=StoreCreditErrorCode.RECIPIENT_NOT_FOUND,
+            field="recipient",
+        )
     currency = validate_currency(currency)
     amount = validate_amount(amount, currency)
     key = _validate_key(idempotency_key)
-    fingerprint = _fingerprint(
-        "transfer",
-        amount=amount,
-        currency=currency,
-        recipient=getattr(recipient, "pk", None),
-        customer_note=customer_note,
-        internal_note=internal_note,
-    )
+    customer_note, internal_note = _validate_notes(customer_note, internal_note)
+    _validate_context(actor, None)
     with transaction.atomic():
         source_id = _account_id(sender, currency, create=False)
         target_id = _account_id(recipient, currency, create=True)
@@ -836,10 +980,23 @@ def transfer(
             )
         }
         source, target = locked[source_id], locked[target_id]
-        if replayed := _replay(source, key, fingerprint):
-            return TransferResult(
-                debit=replayed,
-                credit=_replay(target, key, fingerprint),
+        fingerprint = _fingerprint(
+            "transfer",
+            amount=amount,
+            currency=currency,
+            recipient=target_id,
+            customer_note=customer_note,
+            internal_note=internal_note,
+        )
+        received_key = _received_key(source_id, key)
+        sent = _replay(source, key, fingerprint)
+        received = _replay(target, received_key, fingerprint)
+        if sent and received:
+            return TransferResult(debit=sent, credit=received)
+        if sent or received:
+            raise IdempotencyConflict(
+                "This idempotency key was already used for a different operation.",
+                field="idempotency_key",
             )
         _require_spendable(source)
         _require_available(source, amount)
@@ -866,7 +1023,7 @@ def transfer(
             lot_kind=LotKind.TRANSFER,
             reason=Reason.TRANSFER,
             expires_at=min(expiries) if expiries else None,
-            key=key,
+            key=received_key,
             fingerprint=fingerprint,
             actor=actor,
             reference=NO_REFERENCE,
@@ -885,15 +1042,15 @@ def _account_id(owner, currency: str, *, create: bool) -> int | None:
                 field="currency",
             )
         return owner.pk
-    if owner is None or owner.pk is None:
-        raise NotFound("Customer not found.", field="user")
     qs = StoreCreditAccount.objects.filter(user_id=owner.pk, currency=currency)
     account_id = qs.values_list("pk", flat=True).first()
     if account_id is None and create:
         StoreCreditAccount.objects.bulk_create(
             [
                 StoreCreditAccount(
-                    user_id=owner.pk, email=owner.email or "", currency=currency
+                    user_id=owner.pk,
+                    email=getattr(owner, "email", "") or "",
+                    currency=currency,
                 )
             ],
             ignore_conflicts=True,
@@ -913,25 +1070,36 @@ def reverse(
     """Undo a credit, refund or debit made by mistake, once.
 
     Reversing credit takes it from its own lot first and needs it still available.
-    Captures are given back with `refund`, not reversed.
+    A debit already partly refunded cannot be reversed (that would pay it back
+    twice). Captures are given back with `refund`; transfers with a transfer back.
     """
+    entry_id = _validate_id(entry, "entry", StoreCreditErrorCode.NOT_FOUND)
     key = _validate_key(idempotency_key)
-    entry_id = entry.pk if isinstance(entry, StoreCreditEntry) else entry
+    customer_note, internal_note = _validate_notes(customer_note, internal_note)
+    _validate_context(actor, None)
     fingerprint = _fingerprint(
         "reverse",
         entry=entry_id,
         customer_note=customer_note,
         internal_note=internal_note,
     )
-    original = StoreCreditEntry.objects.filter(pk=entry_id).first()
-    if original is None:
-        raise NotFound("Entry not found.", field="entry")
     with transaction.atomic():
-        account = account_qs_select_for_update().get(pk=original.account_id)
+        account = (
+            account_qs_select_for_update()
+            .filter(
+                pk=Subquery(
+                    StoreCreditEntry.objects.filter(pk=entry_id).values("account_id")
+                )
+            )
+            .first()
+        )
+        if account is None:
+            raise NotFound("Entry not found.", field="entry")
+        original = StoreCreditEntry.objects.get(pk=entry_id)
         if replayed := _replay(account, key, fingerprint):
             return replayed
         reversible = (EntryKind.CREDIT, EntryKind.REFUND, EntryKind.DEBIT)
-        if original.kind not in reversible:
+        if original.kind not in reversible or original.reason == Reason.TRANSFER:
             raise StoreCreditError(
                 "This entry cannot be reversed.",
                 code=StoreCreditErrorCode.ENTRY_NOT_REVERSIBLE,
@@ -943,18 +1111,29 @@ def reverse(
                 code=StoreCreditErrorCode.ENTRY_NOT_REVERSIBLE,
                 field="entry",
             )
+        reference = Reference(
+            order_id=original.order_id,
+            checkout_id=original.checkout_id,
+            payment_id=original.payment_id,
+            transaction_id=original.transaction_id,
+            gift_card_id=original.gift_card_id,
+        )
         amount = original.amount
+        if (
+            amount < 0
+            and reference.refund_key() is not None
+            and refundable_amount(account, reference) < -amount
+        ):
+            raise StoreCreditError(
+                "This payment was already partly refunded; refund the rest instead.",
+                code=StoreCreditErrorCode.ENTRY_NOT_REVERSIBLE,
+                field="entry",
+            )
         common = dict(
             key=key,
             fingerprint=fingerprint,
             actor=actor,
-            reference=Reference(
-                order_id=original.order_id,
-                checkout_id=original.checkout_id,
-                payment_id=original.payment_id,
-                transaction_id=original.transaction_id,
-                gift_card_id=original.gift_card_id,
-            ),
+            reference=reference,
             customer_note=customer_note,
             internal_note=internal_note,
             reversed_entry=original,
@@ -987,11 +1166,16 @@ def expire_due_lots(now: datetime | None = None, limit: int = 1000):
 
     Credit reserved by open holds (checkouts, withdrawals) is never expired; the
     rest of such a lot expires on a later run once the hold is settled. Accounts
-    locked by another worker are skipped and picked up on the next run.
+    locked by another worker are skipped and picked up on the next run, so
+    parallel workers never expire a lot twice.
     """
     now = now or timezone.now()
     account_ids = list(
-        StoreCreditLot.objects.filter(remaining_amount__gt=0, expires_at__lte=now)
+        StoreCreditLot.objects.filter(
+            remaining_amount__gt=0,
+            expires_at__lte=now,
+            account__balance__gt=F("account__held"),
+        )
         .order_by("account_id")
         .values_list("account_id", flat=True)
         .distinct()[:limit]
@@ -1048,13 +1232,23 @@ def _expire_account_lots(account, now) -> list[StoreCreditEntry]:
 def get_account(user, currency: str) -> StoreCreditAccount | None:
     """Read-only lookup; no lock, no creation."""
     currency = validate_currency(currency)
-    return StoreCreditAccount.objects.filter(user=user, currency=currency).first()
+    if user is None or getattr(user, "pk", None) is None:
+        return None
+    return StoreCreditAccount.objects.filter(user_id=user.pk, currency=currency).first()
 
 
 def set_status(account: StoreCreditAccount, status: str, note: str | None = None):
     """Put an account on hold or make it active again (no money moves)."""
+    if not isinstance(account, StoreCreditAccount) or account.pk is None:
+        raise NotFound(
+            "Store-credit account not found.",
+            code=StoreCreditErrorCode.ACCOUNT_NOT_FOUND,
+            field="account",
+        )
     if status not in AccountStatus.values:
         raise StoreCreditError(f"Unknown account status {status!r}.", field="status")
+    if note is not None and not isinstance(note, str):
+        raise StoreCreditError("A note must be text.", field="note")
     with transaction.atomic():
         locked = account_qs_select_for_update().get(pk=account.pk)
         locked.status = status

@@ -24,6 +24,22 @@ WITH e AS (
            COUNT(*) FILTER (WHERE status <> 'active'
                AND amount <> captured_amount + released_amount) AS bad_closed
     FROM storecredit_storecredithold GROUP BY account_id
+), hx AS (
+    SELECT h.account_id, COUNT(*) AS bad_holds
+    FROM storecredit_storecredithold h
+    LEFT JOIN (
+        SELECT hold_id,
+               SUM(held_change) FILTER (WHERE kind = 'authorization') AS authorized,
+               -SUM(held_change) FILTER (WHERE kind = 'capture') AS captured,
+               -SUM(amount) FILTER (WHERE kind = 'capture') AS captured_amount,
+               -SUM(held_change) FILTER (WHERE kind = 'release') AS released
+        FROM storecredit_storecreditentry WHERE hold_id IS NOT NULL GROUP BY hold_id
+    ) x ON x.hold_id = h.id
+    WHERE h.amount IS DISTINCT FROM x.authorized
+       OR h.captured_amount <> COALESCE(x.captured, 0)
+       OR h.captured_amount <> COALESCE(x.captured_amount, 0)
+       OR h.released_amount <> COALESCE(x.released, 0)
+    GROUP BY h.account_id
 )
 SELECT a.id, a.currency, a.balance, a.held,
        COALESCE(e.balance, 0), COALESCE(e.held, 0),
@@ -31,12 +47,13 @@ SELECT a.id, a.currency, a.balance, a.held,
        last.balance_after, last.held_after,
        LEAST(COALESCE(e.min_after, 0), COALESCE(e.min_held_after, 0),
              COALESCE(l.min_remaining, 0)),
-       COALESCE(h.bad_closed, 0)
+       COALESCE(h.bad_closed, 0), COALESCE(hx.bad_holds, 0)
 FROM storecredit_storecreditaccount a
 LEFT JOIN e ON e.account_id = a.id
 LEFT JOIN last ON last.account_id = a.id
 LEFT JOIN l ON l.account_id = a.id
 LEFT JOIN h ON h.account_id = a.id
+LEFT JOIN hx ON hx.account_id = a.id
 ORDER BY a.id
 """
 
@@ -52,14 +69,19 @@ class Problem:
 
 
 def find_problems(using: str = "default") -> list[Problem]:
-    """Every way an account disagrees with its entries, lots and holds."""
+    """Every way an account disagrees with its entries, lots and holds.
+
+    Checked per account: balance = sum of entries = unspent lots = the last
+    entry's balance_after; held = sum of hold changes = open holds; each hold's
+    authorized, captured and released amounts = its entries; nothing negative.
+    """
     problems = []
     with connections[using].cursor() as cursor:
         cursor.execute(_CHECK_SQL)
         rows = cursor.fetchall()
     for row in rows:
         (account_id, currency, balance, held, entry_sum, held_sum, lots, open_held,
-         last_balance, last_held, minimum, bad_closed) = row  # fmt: skip
+         last_balance, last_held, minimum, bad_closed, bad_holds) = row  # fmt: skip
 
         def add(message, account_id=account_id, currency=currency):
             problems.append(Problem(account_id, currency, message))
@@ -80,4 +102,6 @@ def find_problems(using: str = "default") -> list[Problem]:
             add("a negative balance, held amount or lot in the history")
         if bad_closed:
             add(f"{bad_closed} closed hold(s) not fully captured or released")
+        if bad_holds:
+            add(f"{bad_holds} hold(s) disagree with their entries")
     return problems
