@@ -1,5 +1,81 @@
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.utils import timezone
+
+from saleor_storecredit import ledger
+from saleor_storecredit.models import (
+    StoreCreditAccount,
+    StoreCreditEntry,
+    StoreCreditHold,
+    StoreCreditLot,
+    StoreCreditWithdrawal,
+)
+from saleor_storecredit.verification import find_problems
+
+LEDGER_MODELS = (
+    StoreCreditAccount,
+    StoreCreditLot,
+    StoreCreditHold,
+    StoreCreditEntry,
+    StoreCreditWithdrawal,
+)
+
+
+def ledger_rows() -> dict:
+    """Row count of every ledger table: a refused call must leave them unchanged."""
+    return {model.__name__: model.objects.count() for model in LEDGER_MODELS}
+
+
+def in_days(days: float):
+    return timezone.now() + timedelta(days=days)
+
+
+def run_in_parallel(workers: int, work) -> list:
+    """Call work(i) in `workers` threads, each with its own database connection,
+    all released together; returns each result or the exception it raised."""
+    barrier = threading.Barrier(workers)
+    results = [None] * workers
+
+    def run(i):
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as error:  # noqa: BLE001 - the test inspects it
+            results[i] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.fixture(autouse=True)
+def _ledger_stays_consistent(request):
+    """Every test that touches the database ends with storecredit_verify's check,
+    except those that corrupt the ledger on purpose (they ask for `allow_problems`)."""
+    uses_db = request.node.get_closest_marker("django_db") is not None or any(
+        name in request.fixturenames for name in ("db", "transactional_db")
+    )
+    if uses_db:
+        # Set the database up first so it is torn down (rolled back) after the check.
+        request.getfixturevalue("_django_db_helper")
+    yield
+    if uses_db and "allow_problems" not in request.fixturenames:
+        assert find_problems() == []
+
+
+@pytest.fixture
+def allow_problems():
+    """Marks a test that corrupts the ledger deliberately."""
 
 
 @pytest.fixture
@@ -9,7 +85,8 @@ def make_customer(db):
     def make(email=None):
         n = next(counter)
         return get_user_model().objects.create_user(
-            username=f"customer{n}", email=email or f"customer{n}@example.com"
+            username=f"customer{n}-{email or ''}",
+            email=email or f"customer{n}@example.com",
         )
 
     return make
@@ -23,3 +100,26 @@ def customer(make_customer):
 @pytest.fixture
 def other_customer(make_customer):
     return make_customer("bob@example.com")
+
+
+@pytest.fixture
+def fund():
+    """Credit a customer; the key is derived so tests stay short."""
+    counter = iter(range(1, 10**9))
+
+    def fund(owner, amount, currency="USD", **kwargs):
+        kwargs.setdefault("idempotency_key", f"fund-{next(counter)}")
+        return ledger.credit(owner, amount, currency, **kwargs)
+
+    return fund
+
+
+@pytest.fixture
+def account(customer, fund):
+    """Alice's USD account with 100.00 of credit."""
+    return fund(customer, "100.00").account
+
+
+def balance_of(account) -> tuple[Decimal, Decimal]:
+    account.refresh_from_db()
+    return account.balance, account.held

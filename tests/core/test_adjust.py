@@ -1,0 +1,104 @@
+from decimal import Decimal
+
+import pytest
+
+from saleor_storecredit import ledger
+from saleor_storecredit.actors import Actor
+from saleor_storecredit.error_codes import StoreCreditErrorCode
+from saleor_storecredit.exceptions import StoreCreditError
+from saleor_storecredit.models import (
+    AccountStatus,
+    ActorType,
+    EntryKind,
+    LotKind,
+    Reason,
+)
+
+from .conftest import balance_of, in_days, ledger_rows
+
+
+def refused(code, call):
+    before = ledger_rows()
+    with pytest.raises(StoreCreditError) as error:
+        call()
+    assert error.value.code == code
+    assert ledger_rows() == before
+
+
+@pytest.fixture
+def staff(make_customer):
+    return make_customer("staff@example.com")
+
+
+def test_positive_adjustment_credits_a_lot(account, customer, staff):
+    entry = ledger.adjust(
+        customer,
+        "7.50",
+        "USD",
+        idempotency_key="goodwill",
+        reason=Reason.BONUS,
+        expires_at=in_days(10),
+        internal_note="late delivery",
+        actor=Actor.staff(staff),
+    )
+
+    assert entry.kind == EntryKind.CREDIT
+    assert entry.reason == Reason.BONUS
+    assert entry.amount == Decimal("7.50")
+    assert entry.lot.kind == LotKind.ADJUSTMENT
+    assert entry.internal_note == "late delivery"
+    assert (entry.actor_type, entry.actor_user_id) == (ActorType.STAFF, staff.pk)
+    assert balance_of(account) == (Decimal("107.50"), 0)
+
+
+def test_negative_adjustment_debits(account, customer, staff):
+    entry = ledger.adjust(
+        customer, "-20.25", "USD", idempotency_key="fix", actor=Actor.staff(staff)
+    )
+
+    assert entry.kind == EntryKind.DEBIT
+    assert entry.reason == Reason.ADJUSTMENT
+    assert entry.amount == Decimal("-20.25")
+    assert entry.balance_after == Decimal("79.75")
+
+
+def test_negative_adjustment_never_takes_held_credit(account, customer):
+    ledger.authorize(customer, "90", "USD", idempotency_key="a")
+    refused(
+        StoreCreditErrorCode.INSUFFICIENT_FUNDS,
+        lambda: ledger.adjust(customer, "-10.01", "USD", idempotency_key="fix"),
+    )
+    ledger.adjust(customer, "-10", "USD", idempotency_key="fix")
+    assert balance_of(account) == (Decimal(90), Decimal(90))
+
+
+def test_negative_adjustment_works_on_an_account_on_hold(account, customer):
+    ledger.set_status(account, AccountStatus.ON_HOLD)
+    entry = ledger.adjust(customer, "-100", "USD", idempotency_key="fix")
+    assert entry.balance_after == 0
+
+
+def test_negative_adjustment_without_account_is_refused(customer):
+    refused(
+        StoreCreditErrorCode.INSUFFICIENT_FUNDS,
+        lambda: ledger.adjust(customer, "-1", "USD", idempotency_key="fix"),
+    )
+
+
+def test_negative_adjustment_cannot_expire(account, customer):
+    refused(
+        StoreCreditErrorCode.INVALID_EXPIRY,
+        lambda: ledger.adjust(
+            customer, "-1", "USD", idempotency_key="fix", expires_at=in_days(1)
+        ),
+    )
+
+
+def test_adjustment_reason_must_fit(account, customer):
+    for reason in ("", "x" * 65, None, 5):
+        refused(
+            StoreCreditErrorCode.INVALID,
+            lambda reason=reason: ledger.adjust(
+                customer, "-1", "USD", idempotency_key="fix", reason=reason
+            ),
+        )

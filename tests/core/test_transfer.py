@@ -1,0 +1,141 @@
+from decimal import Decimal
+
+import pytest
+
+from saleor_storecredit import ledger
+from saleor_storecredit.error_codes import StoreCreditErrorCode
+from saleor_storecredit.exceptions import StoreCreditError
+from saleor_storecredit.models import (
+    AccountStatus,
+    EntryKind,
+    LotKind,
+    Reason,
+    StoreCreditAccount,
+)
+
+from .conftest import balance_of, in_days, ledger_rows
+
+
+def refused(code, call):
+    before = ledger_rows()
+    with pytest.raises(StoreCreditError) as error:
+        call()
+    assert error.value.code == code
+    assert ledger_rows() == before
+
+
+def test_transfer_moves_available_credit(account, customer, other_customer):
+    result = ledger.transfer(
+        customer,
+        other_customer,
+        "30",
+        "USD",
+        idempotency_key="gift-to-bob",
+        customer_note="Happy birthday",
+    )
+
+    assert (result.debit.kind, result.debit.reason) == (
+        EntryKind.DEBIT,
+        Reason.TRANSFER,
+    )
+    assert result.debit.amount == Decimal(-30)
+    assert result.debit.balance_after == Decimal(70)
+    assert (result.credit.kind, result.credit.reason) == (
+        EntryKind.CREDIT,
+        Reason.TRANSFER,
+    )
+    assert result.credit.balance_after == Decimal(30)
+    assert result.credit.customer_note == "Happy birthday"
+    assert result.credit.lot.kind == LotKind.TRANSFER
+    received = StoreCreditAccount.objects.get(user=other_customer, currency="USD")
+    assert received.email == "bob@example.com"
+    assert balance_of(account) == (Decimal(70), 0)
+
+
+def test_received_credit_keeps_the_soonest_expiry(customer, other_customer, fund):
+    fund(customer, "10")
+    soon = in_days(2)
+    fund(customer, "10", expires_at=soon)
+    fund(customer, "10", expires_at=in_days(20))
+
+    result = ledger.transfer(customer, other_customer, "15", "USD", idempotency_key="t")
+
+    assert result.credit.lot.expires_at == soon
+
+
+def test_transfer_of_credit_without_expiry_does_not_expire(
+    account, customer, other_customer
+):
+    result = ledger.transfer(customer, other_customer, "15", "USD", idempotency_key="t")
+    assert result.credit.lot.expires_at is None
+
+
+def test_transfer_to_oneself_is_refused(account, customer):
+    refused(
+        StoreCreditErrorCode.SAME_ACCOUNT,
+        lambda: ledger.transfer(customer, customer, "1", "USD", idempotency_key="t"),
+    )
+    refused(
+        StoreCreditErrorCode.SAME_ACCOUNT,
+        lambda: ledger.transfer(account, customer, "1", "USD", idempotency_key="t"),
+    )
+
+
+def test_transfer_needs_available_credit(account, customer, other_customer):
+    ledger.authorize(customer, "80", "USD", idempotency_key="a")
+    refused(
+        StoreCreditErrorCode.INSUFFICIENT_FUNDS,
+        lambda: ledger.transfer(
+            customer, other_customer, "20.01", "USD", idempotency_key="t"
+        ),
+    )
+
+
+def test_sender_without_account_is_refused_and_nothing_created(
+    customer, other_customer
+):
+    refused(
+        StoreCreditErrorCode.INSUFFICIENT_FUNDS,
+        lambda: ledger.transfer(
+            customer, other_customer, "1", "USD", idempotency_key="t"
+        ),
+    )
+
+
+def test_sender_on_hold_cannot_send_but_can_receive(
+    account, customer, other_customer, fund
+):
+    fund(other_customer, "10")
+    ledger.set_status(account, AccountStatus.ON_HOLD)
+
+    refused(
+        StoreCreditErrorCode.ACCOUNT_ON_HOLD,
+        lambda: ledger.transfer(
+            customer, other_customer, "1", "USD", idempotency_key="t"
+        ),
+    )
+    ledger.transfer(other_customer, customer, "10", "USD", idempotency_key="t")
+
+    assert balance_of(account) == (Decimal(110), 0)
+
+
+def test_unknown_recipient_is_refused(account, customer):
+    for recipient in (None, "bob@example.com", 7):
+        refused(
+            StoreCreditErrorCode.RECIPIENT_NOT_FOUND,
+            lambda recipient=recipient: ledger.transfer(
+                customer, recipient, "1", "USD", idempotency_key="t"
+            ),
+        )
+
+
+def test_recipient_keys_never_collide_with_the_senders(
+    account, customer, other_customer, fund
+):
+    ledger.transfer(customer, other_customer, "10", "USD", idempotency_key="t1")
+    ledger.transfer(other_customer, customer, "3", "USD", idempotency_key="t1")
+    fund(other_customer, "5", idempotency_key="t2")
+    ledger.transfer(customer, other_customer, "1", "USD", idempotency_key="t2")
+
+    assert ledger.get_account(other_customer, "USD").balance == Decimal(13)
+    assert balance_of(account) == (Decimal(92), 0)
