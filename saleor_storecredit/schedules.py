@@ -1,0 +1,54 @@
+"""The plugin's periodic tasks, written into Saleor's beat schedule on migrate.
+
+Saleor runs beat with saleor.schedulers.schedulers.DatabaseScheduler, which
+schedules every enabled CustomPeriodicTask row. Creating the rows after each
+`migrate` registers the tasks with no manual step; the merchant may disable a
+row and it stays disabled.
+"""
+
+from datetime import timedelta
+
+from django.apps import apps as global_apps
+
+PERIODIC_TASKS = {
+    "storecredit-expire-credit": (
+        "saleor_storecredit.tasks.expire_store_credit_task",
+        timedelta(hours=1),
+    ),
+    "storecredit-expiry-reminders": (
+        "saleor_storecredit.tasks.send_expiry_reminders_task",
+        timedelta(hours=1),
+    ),
+}
+
+
+def register_periodic_tasks(using: str = "default", apps=global_apps, **kwargs):
+    """Create or update the rows (a post_migrate receiver; safe to call again).
+
+    Does nothing where Saleor's scheduler is not installed (the bare ledger).
+    """
+    if not (
+        apps.is_installed("django_celery_beat")
+        and apps.is_installed("saleor.schedulers")
+    ):
+        return
+    try:
+        interval_model = apps.get_model("django_celery_beat", "IntervalSchedule")
+        task_model = apps.get_model("schedulers", "CustomPeriodicTask")
+    except LookupError:
+        return
+    for name, (task, every) in PERIODIC_TASKS.items():
+        seconds = int(every.total_seconds())
+        interval, _ = interval_model.objects.using(using).get_or_create(
+            every=seconds, period="seconds"
+        )
+        task_model.objects.using(using).update_or_create(
+            name=name,
+            defaults={
+                "task": task,
+                "interval": interval,
+                # A run that waited a whole period is superseded by the next one.
+                "expire_seconds": seconds,
+                "description": "saleor-storecredit",
+            },
+        )
