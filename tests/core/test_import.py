@@ -6,7 +6,6 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from saleor_storecredit import ledger
 from saleor_storecredit.models import Reason, StoreCreditAccount, StoreCreditEntry
 
 from .conftest import ledger_rows
