@@ -6,3 +6,11 @@ class StoreCreditConfig(AppConfig):
     label = "storecredit"
     verbose_name = "Store credit"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # The ledger also runs in a bare Django project (the core test suite):
+        # the GraphQL API is added only where Saleor's GraphQL app is installed.
+        from .graphql.extension import install, saleor_graphql_available
+
+        if saleor_graphql_available():
+            install()

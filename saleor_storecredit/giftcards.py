@@ -1,0 +1,184 @@
+"""Turning a Saleor gift card into store credit.
+
+The card row is locked first, then the customer's account (inside the ledger),
+so two customers redeeming one card at once are served one after the other and
+the second finds it redeemed. The credit's idempotency key is the card's, so
+the card pays into store credit at most once, whoever retries.
+"""
+
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from saleor.giftcard.events import gift_card_balance_adjusted_event
+from saleor.giftcard.lock_objects import gift_card_qs_select_for_update
+from saleor.giftcard.models import GiftCard
+from saleor.giftcard.utils import is_gift_card_expired
+from saleor.payment.models import TransactionItem
+
+from . import ledger, notifications
+from .actors import Actor, Reference
+from .error_codes import StoreCreditErrorCode
+from .exceptions import StoreCreditError
+from .models import LotKind, Reason, StoreCreditEntry
+from .money import validate_currency
+
+# Failed attempts per customer before further attempts are refused for a while.
+MAX_FAILED_ATTEMPTS = 5
+FAILED_ATTEMPTS_WINDOW = 15 * 60  # seconds
+MAX_CODE_LENGTH = 16  # GiftCard.code
+
+_COUNTED_FAILURES = {
+    StoreCreditErrorCode.GIFT_CARD_NOT_FOUND,
+    StoreCreditErrorCode.GIFT_CARD_EXPIRED,
+    StoreCreditErrorCode.GIFT_CARD_EMPTY,
+    StoreCreditErrorCode.GIFT_CARD_NOT_USABLE,
+}
+
+
+def gift_card_idempotency_key(gift_card: GiftCard) -> str:
+    return f"gift-card:{gift_card.pk}"
+
+
+def redeem_gift_card(user, code: str) -> StoreCreditEntry:
+    """Move the card's whole remaining balance into the customer's credit."""
+    _check_attempts(user)
+    try:
+        return _redeem(user, code)
+    except StoreCreditError as error:
+        if error.code in _COUNTED_FAILURES:
+            _count_failure(user)
+        raise
+
+
+def _attempts_key(user) -> str:
+    return f"storecredit:gift-card-failures:{user.pk}"
+
+
+def _check_attempts(user):
+    if (cache.get(_attempts_key(user)) or 0) >= MAX_FAILED_ATTEMPTS:
+        raise StoreCreditError(
+            "Too many gift card attempts. Please try again later.",
+            code=StoreCreditErrorCode.TOO_MANY_ATTEMPTS,
+            field="code",
+        )
+
+
+def _count_failure(user):
+    key = _attempts_key(user)
+    # add() is atomic in a shared cache: the window starts at the first failure.
+    cache.add(key, 0, timeout=FAILED_ATTEMPTS_WINDOW)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(key, 1, timeout=FAILED_ATTEMPTS_WINDOW)
+
+
+def _not_found():
+    return StoreCreditError(
+        "No gift card with this code.",
+        code=StoreCreditErrorCode.GIFT_CARD_NOT_FOUND,
+        field="code",
+    )
+
+
+def _redeem(user, code) -> StoreCreditEntry:
+    code = code.strip() if isinstance(code, str) else ""
+    if not code or len(code) > MAX_CODE_LENGTH or "\x00" in code:
+        raise _not_found()
+    with transaction.atomic():
+        gift_card = gift_card_qs_select_for_update().filter(code=code).first()
+        if gift_card is None:
+            raise _not_found()
+        key = gift_card_idempotency_key(gift_card)
+        earlier = (
+            StoreCreditEntry.objects.filter(
+                gift_card_id=gift_card.pk, idempotency_key=key
+            )
+            .select_related("account")
+            .first()
+        )
+        if earlier is not None:
+            if earlier.account.user_id == user.pk:
+                return earlier  # a retry of the same redemption
+            raise StoreCreditError(
+                "This gift card was already redeemed.",
+                code=StoreCreditErrorCode.GIFT_CARD_EMPTY,
+                field="code",
+            )
+        _check_usable(gift_card, user)
+        amount = gift_card.current_balance_amount
+        entry = ledger.credit(
+            user,
+            amount.normalize(),
+            validate_currency(gift_card.currency),
+            idempotency_key=key,
+            kind=LotKind.GIFT_CARD,
+            reason=Reason.GIFT_CARD,
+            reference=Reference(gift_card_id=gift_card.pk),
+            customer_note=f"Gift card ending {gift_card.display_code}",
+            actor=Actor.customer(user),
+        )
+        _empty_gift_card(gift_card, user)
+        notifications.notify_entry(entry)
+        return entry
+
+
+def _check_usable(gift_card: GiftCard, user):
+    if not gift_card.is_active:
+        raise StoreCreditError(
+            "This gift card is not active.",
+            code=StoreCreditErrorCode.GIFT_CARD_NOT_USABLE,
+            field="code",
+        )
+    if is_gift_card_expired(gift_card):
+        raise StoreCreditError(
+            "This gift card has expired.",
+            code=StoreCreditErrorCode.GIFT_CARD_EXPIRED,
+            field="code",
+        )
+    if gift_card.usage_restriction_reason(user.pk):
+        raise StoreCreditError(
+            "This gift card cannot be used by your account.",
+            code=StoreCreditErrorCode.GIFT_CARD_NOT_USABLE,
+            field="code",
+        )
+    if gift_card.current_balance_amount <= Decimal(0):
+        raise StoreCreditError(
+            "This gift card has no balance left.",
+            code=StoreCreditErrorCode.GIFT_CARD_EMPTY,
+            field="code",
+        )
+    if gift_card.checkouts.exists() or _has_pending_payment(gift_card):
+        raise StoreCreditError(
+            "This gift card is being used in a checkout. Remove it there first.",
+            code=StoreCreditErrorCode.GIFT_CARD_NOT_USABLE,
+            field="code",
+        )
+
+
+def _has_pending_payment(gift_card: GiftCard) -> bool:
+    """An authorization by Saleor's gift-card gateway not yet charged or released."""
+    return TransactionItem.objects.filter(
+        gift_card=gift_card, authorized_value__gt=0
+    ).exists()
+
+
+def _empty_gift_card(gift_card: GiftCard, user):
+    old_balance = gift_card.current_balance_amount
+    gift_card.current_balance_amount = Decimal(0)
+    gift_card.last_used_on = timezone.now()
+    fields = ["current_balance_amount", "last_used_on"]
+    if gift_card.used_by_id is None:
+        gift_card.used_by = user
+        gift_card.used_by_email = user.email
+        fields += ["used_by", "used_by_email"]
+    gift_card.save(update_fields=fields)
+    gift_card_balance_adjusted_event(
+        gift_card,
+        old_current_balance=old_balance,
+        old_initial_balance=gift_card.initial_balance_amount,
+        user=user,
+        app=None,
+    )

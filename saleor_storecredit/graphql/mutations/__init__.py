@@ -1,0 +1,19 @@
+from .store_credit_account_update import StoreCreditAccountUpdate
+from .store_credit_adjust import StoreCreditAdjust
+from .store_credit_bulk_adjust import StoreCreditBulkAdjust
+from .store_credit_redeem_gift_card import StoreCreditRedeemGiftCard
+from .store_credit_transfer import StoreCreditTransfer
+from .store_credit_withdrawal_cancel import StoreCreditWithdrawalCancel
+from .store_credit_withdrawal_process import StoreCreditWithdrawalProcess
+from .store_credit_withdrawal_request import StoreCreditWithdrawalRequest
+
+__all__ = [
+    "StoreCreditAccountUpdate",
+    "StoreCreditAdjust",
+    "StoreCreditBulkAdjust",
+    "StoreCreditRedeemGiftCard",
+    "StoreCreditTransfer",
+    "StoreCreditWithdrawalCancel",
+    "StoreCreditWithdrawalProcess",
+    "StoreCreditWithdrawalRequest",
+]

@@ -1,0 +1,59 @@
+"""What every store-credit mutation shares: the error type, the caller, and
+turning ledger refusals into `errors { field message code }`."""
+
+from saleor.graphql.core import ResolveInfo
+from saleor.graphql.core.mutations import BaseMutation
+
+from ...exceptions import StoreCreditError
+from ..errors import StoreCreditErrorType
+from ..utils import (
+    DOC_CATEGORY_STORE_CREDIT,
+    MANAGER_DESCRIPTION,
+    MANAGER_PERMISSIONS,
+    Requestor,
+    get_requestor,
+    to_validation_error,
+)
+
+
+class StoreCreditMutation(BaseMutation):
+    """Ledger refusals (StoreCreditError) become coded errors, never a 500."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def __init_subclass_with_meta__(cls, **options):
+        options.setdefault("error_type_class", StoreCreditErrorType)
+        options.setdefault("doc_category", DOC_CATEGORY_STORE_CREDIT)
+        super().__init_subclass_with_meta__(**options)
+
+    @classmethod
+    def perform_mutation(cls, _root, info: ResolveInfo, /, **data):
+        try:
+            return cls.run(info, get_requestor(info), **data)
+        except StoreCreditError as error:
+            raise to_validation_error(error) from error
+
+    @classmethod
+    def run(cls, info: ResolveInfo, requestor: Requestor, **data):
+        raise NotImplementedError
+
+
+class StoreCreditStaffMutation(StoreCreditMutation):
+    """Staff need MANAGE_USERS; apps MANAGE_USERS or HANDLE_PAYMENTS."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def __init_subclass_with_meta__(cls, description=None, **options):
+        options.setdefault("permissions", MANAGER_PERMISSIONS)
+        options.setdefault("auto_permission_message", False)
+        super().__init_subclass_with_meta__(
+            description=(description or "") + MANAGER_DESCRIPTION, **options
+        )
+
+    @classmethod
+    def check_permissions(cls, context, permissions=None, **data):
+        return get_requestor(context).is_manager

@@ -1,0 +1,78 @@
+import graphene
+from saleor.graphql.account.types import User
+from saleor.graphql.core import ResolveInfo
+from saleor.graphql.core.scalars import DateTime, Decimal
+from saleor.graphql.core.types import BaseInputObjectType
+
+from ... import ledger
+from ...bulk import lot_kind_for
+from ...models import Reason
+from ...money import validate_currency
+from ...notifications import notify_entry
+from ..enums import StoreCreditAdjustReasonEnum
+from ..types import StoreCreditAccount, StoreCreditTransaction
+from ..utils import DOC_CATEGORY_STORE_CREDIT, Requestor, require_currency_access
+from .base import StoreCreditStaffMutation
+
+
+class StoreCreditAdjustInput(BaseInputObjectType):
+    user = graphene.ID(required=True, description="ID of the customer (User).")
+    currency = graphene.String(required=True, description="Currency code.")
+    amount = Decimal(
+        required=True,
+        description="Positive to add credit, negative to deduct it. A deduction "
+        "takes only available credit and never goes below zero.",
+    )
+    reason = StoreCreditAdjustReasonEnum(
+        description="Why the credit changes. Default: ADJUSTMENT."
+    )
+    note = graphene.String(description="Staff-only note.")
+    customer_note = graphene.String(description="Note shown to the customer.")
+    expires_at = DateTime(description="When added credit expires. Default: never.")
+    idempotency_key = graphene.String(
+        required=True,
+        description="Key of this change: sending it again returns the first result "
+        "instead of changing the balance twice.",
+    )
+
+    class Meta:
+        description = "Fields required to add or deduct a customer's store credit."
+        doc_category = DOC_CATEGORY_STORE_CREDIT
+
+
+class StoreCreditAdjust(StoreCreditStaffMutation):
+    transaction = graphene.Field(
+        StoreCreditTransaction, description="The transaction recorded."
+    )
+    account = graphene.Field(StoreCreditAccount, description="The account changed.")
+
+    class Arguments:
+        input = StoreCreditAdjustInput(
+            required=True, description="Fields required to adjust the credit."
+        )
+
+    class Meta:
+        description = "Add credit to a customer's account, or deduct it by hand."
+
+    @classmethod
+    def run(cls, info: ResolveInfo, requestor: Requestor, /, *, input):
+        customer = cls.get_node_or_error(
+            info, input["user"], field="user", only_type=User
+        )
+        currency = validate_currency(input["currency"])
+        require_currency_access(requestor, currency)
+        reason = input.get("reason") or Reason.ADJUSTMENT
+        entry = ledger.adjust(
+            customer,
+            input["amount"],
+            currency,
+            idempotency_key=input["idempotency_key"],
+            reason=reason,
+            kind=lot_kind_for(reason),
+            expires_at=input.get("expires_at"),
+            customer_note=input.get("customer_note") or "",
+            internal_note=input.get("note") or "",
+            actor=requestor.actor,
+        )
+        notify_entry(entry)
+        return cls(transaction=entry, account=entry.account)

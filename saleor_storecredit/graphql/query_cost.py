@@ -1,0 +1,42 @@
+"""Query cost entries for the store-credit fields.
+
+Saleor's GraphQL view validates every query against `COST_MAP` (imported by
+name, so the same dict is extended in place). Connections cost `first`/`last`
+times their children, like Saleor's own lists.
+"""
+
+PAGINATED = {"complexity": 1, "multipliers": ["first", "last"]}
+
+STORE_CREDIT_COSTS = {
+    "Query": {
+        "storeCreditAccount": {"complexity": 1},
+        "storeCreditAccounts": PAGINATED,
+        "storeCreditTransactions": PAGINATED,
+        "storeCreditWithdrawals": PAGINATED,
+        "storeCreditReport": {"complexity": 1},
+    },
+    "StoreCreditAccount": {
+        "user": {"complexity": 1},
+        "lots": {"complexity": 1},
+        "transactions": PAGINATED,
+    },
+    "StoreCreditTransaction": {
+        "account": {"complexity": 1},
+        "actor": {"complexity": 1},
+        "order": {"complexity": 1},
+    },
+    "StoreCreditActor": {
+        "user": {"complexity": 1},
+        "app": {"complexity": 1},
+    },
+    "StoreCreditWithdrawal": {
+        "account": {"complexity": 1},
+    },
+}
+
+
+def register_query_costs():
+    from saleor.graphql.query_cost_map import COST_MAP
+
+    for type_name, fields in STORE_CREDIT_COSTS.items():
+        COST_MAP.setdefault(type_name, {}).update(fields)

@@ -1,0 +1,158 @@
+import graphene
+from saleor.graphql.core import ResolveInfo
+from saleor.graphql.core.connection import create_connection_slice
+from saleor.graphql.core.fields import ConnectionField, PermissionsField
+from saleor.graphql.core.types import DateTimeRangeInput
+
+from .filters import (
+    StoreCreditAccountFilterInput,
+    StoreCreditTransactionFilterInput,
+    StoreCreditWithdrawalFilterInput,
+    filter_accounts,
+    filter_transactions,
+    filter_withdrawals,
+)
+from .mutations import (
+    StoreCreditAccountUpdate,
+    StoreCreditAdjust,
+    StoreCreditBulkAdjust,
+    StoreCreditRedeemGiftCard,
+    StoreCreditTransfer,
+    StoreCreditWithdrawalCancel,
+    StoreCreditWithdrawalProcess,
+    StoreCreditWithdrawalRequest,
+)
+from .resolvers import (
+    accounts_queryset,
+    entries_queryset,
+    resolve_account,
+    resolve_report,
+    withdrawals_queryset,
+)
+from .sorters import StoreCreditAccountSortingInput
+from .types import (
+    StoreCreditAccount,
+    StoreCreditAccountCountableConnection,
+    StoreCreditReport,
+    StoreCreditTransactionCountableConnection,
+    StoreCreditWithdrawalCountableConnection,
+)
+from .utils import (
+    CUSTOMER_DESCRIPTION,
+    CUSTOMER_OR_MANAGER_PERMISSIONS,
+    DOC_CATEGORY_STORE_CREDIT,
+    MANAGER_DESCRIPTION,
+    MANAGER_PERMISSIONS,
+    get_requestor,
+)
+
+
+class StoreCreditQueries(graphene.ObjectType):
+    store_credit_account = PermissionsField(
+        StoreCreditAccount,
+        id=graphene.Argument(graphene.ID, description="ID of the account."),
+        currency=graphene.Argument(
+            graphene.String, description="Currency of the account."
+        ),
+        user=graphene.Argument(
+            graphene.ID,
+            description="ID of the customer (User); staff and apps only. "
+            "Customers get their own account.",
+        ),
+        description=(
+            "Look up a store-credit account by ID, or by currency (and customer). "
+            "Null when the customer has no credit in that currency."
+            + CUSTOMER_DESCRIPTION
+        ),
+        permissions=CUSTOMER_OR_MANAGER_PERMISSIONS,
+        auto_permission_message=False,
+        doc_category=DOC_CATEGORY_STORE_CREDIT,
+    )
+    store_credit_accounts = ConnectionField(
+        StoreCreditAccountCountableConnection,
+        filter=StoreCreditAccountFilterInput(description="Filtering options."),
+        sort_by=StoreCreditAccountSortingInput(description="Sort accounts."),
+        description="Store-credit accounts, one per customer and currency."
+        + CUSTOMER_DESCRIPTION,
+        permissions=CUSTOMER_OR_MANAGER_PERMISSIONS,
+        auto_permission_message=False,
+        doc_category=DOC_CATEGORY_STORE_CREDIT,
+    )
+    store_credit_transactions = ConnectionField(
+        StoreCreditTransactionCountableConnection,
+        filter=StoreCreditTransactionFilterInput(description="Filtering options."),
+        description="Store-credit history, newest first." + CUSTOMER_DESCRIPTION,
+        permissions=CUSTOMER_OR_MANAGER_PERMISSIONS,
+        auto_permission_message=False,
+        doc_category=DOC_CATEGORY_STORE_CREDIT,
+    )
+    store_credit_withdrawals = ConnectionField(
+        StoreCreditWithdrawalCountableConnection,
+        filter=StoreCreditWithdrawalFilterInput(description="Filtering options."),
+        description="Withdrawal requests, newest first." + CUSTOMER_DESCRIPTION,
+        permissions=CUSTOMER_OR_MANAGER_PERMISSIONS,
+        auto_permission_message=False,
+        doc_category=DOC_CATEGORY_STORE_CREDIT,
+    )
+    store_credit_report = PermissionsField(
+        StoreCreditReport,
+        currency=graphene.Argument(
+            graphene.String, required=True, description="Currency of the report."
+        ),
+        period=graphene.Argument(
+            DateTimeRangeInput,
+            description="Period of the report (both ends included); "
+            "without `gte` since the first transaction, without `lte` until now.",
+        ),
+        description="Store-credit statistics: money movement per reason, "
+        "outstanding liability, credit expiring soon." + MANAGER_DESCRIPTION,
+        permissions=list(MANAGER_PERMISSIONS),
+        auto_permission_message=False,
+        doc_category=DOC_CATEGORY_STORE_CREDIT,
+    )
+
+    @staticmethod
+    def resolve_store_credit_account(_root, info: ResolveInfo, /, **kwargs):
+        return resolve_account(info, **kwargs)
+
+    @staticmethod
+    def resolve_store_credit_accounts(_root, info: ResolveInfo, /, **kwargs):
+        qs = filter_accounts(
+            accounts_queryset(info), kwargs.get("filter"), get_requestor(info)
+        )
+        return create_connection_slice(
+            qs, info, kwargs, StoreCreditAccountCountableConnection
+        )
+
+    @staticmethod
+    def resolve_store_credit_transactions(_root, info: ResolveInfo, /, **kwargs):
+        qs = filter_transactions(
+            entries_queryset(info), kwargs.get("filter"), get_requestor(info)
+        )
+        return create_connection_slice(
+            qs, info, kwargs, StoreCreditTransactionCountableConnection
+        )
+
+    @staticmethod
+    def resolve_store_credit_withdrawals(_root, info: ResolveInfo, /, **kwargs):
+        qs = filter_withdrawals(
+            withdrawals_queryset(info), kwargs.get("filter"), get_requestor(info)
+        )
+        return create_connection_slice(
+            qs, info, kwargs, StoreCreditWithdrawalCountableConnection
+        )
+
+    @staticmethod
+    def resolve_store_credit_report(_root, info: ResolveInfo, /, *, currency, **kw):
+        return resolve_report(info, currency, kw.get("period"))
+
+
+class StoreCreditMutations(graphene.ObjectType):
+    store_credit_adjust = StoreCreditAdjust.Field()
+    store_credit_bulk_adjust = StoreCreditBulkAdjust.Field()
+    store_credit_account_update = StoreCreditAccountUpdate.Field()
+    store_credit_redeem_gift_card = StoreCreditRedeemGiftCard.Field()
+    store_credit_transfer = StoreCreditTransfer.Field()
+    store_credit_withdrawal_request = StoreCreditWithdrawalRequest.Field()
+    store_credit_withdrawal_cancel = StoreCreditWithdrawalCancel.Field()
+    store_credit_withdrawal_process = StoreCreditWithdrawalProcess.Field()

@@ -1,0 +1,492 @@
+"""The store-credit types: accounts, their lots and transactions, withdrawals."""
+
+import graphene
+from graphene import relay
+from saleor.graphql.account.dataloaders import UserByUserIdLoader
+from saleor.graphql.account.types import User
+from saleor.graphql.app.dataloaders import AppByIdLoader
+from saleor.graphql.app.types import App
+from saleor.graphql.core import ResolveInfo
+from saleor.graphql.core.connection import (
+    CountableConnection,
+    create_connection_slice,
+)
+from saleor.graphql.core.fields import ConnectionField
+from saleor.graphql.core.scalars import UUID, DateTime
+from saleor.graphql.core.types import BaseObjectType, ModelObjectType, Money
+from saleor.graphql.order.dataloaders import OrderByIdLoader
+from saleor.graphql.order.types import Order
+
+from .. import models
+from ..reports import Report
+from .dataloaders import StoreCreditAccountByIdLoader, UnspentLotsByAccountIdLoader
+from .enums import (
+    StoreCreditAccountStatusEnum,
+    StoreCreditTransactionKindEnum,
+    StoreCreditWithdrawalStatusEnum,
+)
+from .filters import StoreCreditTransactionFilterInput, filter_transactions
+from .utils import DOC_CATEGORY_STORE_CREDIT, get_requestor, money
+
+STAFF_ONLY = " Visible to staff and apps that manage store credit; null for customers."
+
+
+def _is_manager(info) -> bool:
+    return get_requestor(info).is_manager
+
+
+class StoreCreditLot(BaseObjectType):
+    kind = graphene.String(
+        required=True,
+        description=(
+            "Where the credit came from: store_credit, refund, return, gift_card, "
+            "top_up, bonus, adjustment or transfer."
+        ),
+    )
+    original_amount = graphene.Field(
+        Money, required=True, description="Credit the lot started with."
+    )
+    remaining_amount = graphene.Field(
+        Money, required=True, description="Credit still unspent in this lot."
+    )
+    expires_at = DateTime(
+        description="When what is left of the lot expires; null if it never does."
+    )
+    created_at = DateTime(required=True, description="When the credit was added.")
+
+    class Meta:
+        description = (
+            "A parcel of credit with its own expiry. Payments spend the lots that "
+            "expire soonest first."
+        )
+        doc_category = DOC_CATEGORY_STORE_CREDIT
+
+    @staticmethod
+    def resolve_original_amount(root: models.StoreCreditLot, _info):
+        return money(root.original_amount, root.account.currency)
+
+    @staticmethod
+    def resolve_remaining_amount(root: models.StoreCreditLot, _info):
+        return money(root.remaining_amount, root.account.currency)
+
+
+class StoreCreditActor(BaseObjectType):
+    type = graphene.String(
+        required=True,
+        description="Who moved the credit: staff, app, customer or system.",
+    )
+    user = graphene.Field(User, description="The staff member or customer, if any.")
+    app = graphene.Field(App, description="The app, if an app moved the credit.")
+
+    class Meta:
+        description = "Who made a store-credit transaction."
+        doc_category = DOC_CATEGORY_STORE_CREDIT
+
+    @staticmethod
+    def resolve_type(root: models.StoreCreditEntry, _info):
+        return root.actor_type
+
+    @staticmethod
+    def resolve_user(root: models.StoreCreditEntry, info: ResolveInfo):
+        if root.actor_user_id is None:
+            return None
+        return UserByUserIdLoader(info.context).load(root.actor_user_id)
+
+    @staticmethod
+    def resolve_app(root: models.StoreCreditEntry, info: ResolveInfo):
+        if root.actor_app_id is None:
+            return None
+        return AppByIdLoader(info.context).load(root.actor_app_id)
+
+
+class StoreCreditTransaction(ModelObjectType[models.StoreCreditEntry]):
+    id = graphene.GlobalID(required=True, description="The ID of the transaction.")
+    created_at = DateTime(required=True, description="When the transaction happened.")
+    kind = StoreCreditTransactionKindEnum(
+        required=True, description="What the transaction did to the balance."
+    )
+    reason = graphene.String(
+        required=True,
+        description=(
+            "Why the credit moved, e.g. payment, refund, gift_card, withdrawal, "
+            "transfer, expiry, bonus, top_up, adjustment, manual."
+        ),
+    )
+    currency = graphene.String(required=True, description="Currency code.")
+    amount = graphene.Field(
+        Money,
+        required=True,
+        description="Change of the balance: positive adds credit, negative takes it.",
+    )
+    held_change = graphene.Field(
+        Money,
+        required=True,
+        description="Change of the credit reserved by pending payments and withdrawals.",
+    )
+    balance_after = graphene.Field(
+        Money, required=True, description="Balance right after this transaction."
+    )
+    customer_note = graphene.String(
+        required=True, description="Note shown to the customer."
+    )
+    internal_note = graphene.String(description="Staff-only note." + STAFF_ONLY)
+    actor = graphene.Field(
+        StoreCreditActor, description="Who made the transaction." + STAFF_ONLY
+    )
+    account = graphene.Field(
+        lambda: StoreCreditAccount,
+        required=True,
+        description="The account the transaction belongs to.",
+    )
+    order = graphene.Field(Order, description="The order the credit moved for.")
+    order_id = UUID(description="ID of the order the credit moved for, if any.")
+    checkout_id = UUID(description="ID of the checkout the credit moved for, if any.")
+    transaction_item_id = UUID(
+        description="ID of the Saleor payment transaction the credit moved for."
+    )
+
+    class Meta:
+        description = "One movement of store credit. Transactions are never changed."
+        interfaces = [relay.Node]
+        model = models.StoreCreditEntry
+        doc_category = DOC_CATEGORY_STORE_CREDIT
+
+    @staticmethod
+    def resolve_currency(root: models.StoreCreditEntry, info: ResolveInfo):
+        return _account(root, info).then(lambda account: account.currency)
+
+    @staticmethod
+    def resolve_amount(root: models.StoreCreditEntry, info: ResolveInfo):
+        return _account(root, info).then(lambda a: money(root.amount, a.currency))
+
+    @staticmethod
+    def resolve_held_change(root: models.StoreCreditEntry, info: ResolveInfo):
+        return _account(root, info).then(lambda a: money(root.held_change, a.currency))
+
+    @staticmethod
+    def resolve_balance_after(root: models.StoreCreditEntry, info: ResolveInfo):
+        return _account(root, info).then(
+            lambda a: money(root.balance_after, a.currency)
+        )
+
+    @staticmethod
+    def resolve_internal_note(root: models.StoreCreditEntry, info: ResolveInfo):
+        return root.internal_note if _is_manager(info) else None
+
+    @staticmethod
+    def resolve_actor(root: models.StoreCreditEntry, info: ResolveInfo):
+        return root if _is_manager(info) else None
+
+    @staticmethod
+    def resolve_account(root: models.StoreCreditEntry, info: ResolveInfo):
+        return _account(root, info)
+
+    @staticmethod
+    def resolve_order(root: models.StoreCreditEntry, info: ResolveInfo):
+        if root.order_id is None:
+            return None
+        return OrderByIdLoader(info.context).load(root.order_id)
+
+    @staticmethod
+    def resolve_transaction_item_id(root: models.StoreCreditEntry, _info):
+        return root.transaction_id
+
+
+def _account(root, info):
+    return StoreCreditAccountByIdLoader(info.context).load(root.account_id)
+
+
+class StoreCreditTransactionCountableConnection(CountableConnection):
+    class Meta:
+        doc_category = DOC_CATEGORY_STORE_CREDIT
+        node = StoreCreditTransaction
+
+
+class StoreCreditAccount(ModelObjectType[models.StoreCreditAccount]):
+    id = graphene.GlobalID(required=True, description="The ID of the account.")
+    user = graphene.Field(
+        User,
+        description=(
+            "The customer who owns the credit; null once the customer is deleted."
+        ),
+    )
+    email = graphene.String(
+        required=True, description="Email of the customer when the account was opened."
+    )
+    currency = graphene.String(required=True, description="Currency code.")
+    balance = graphene.Field(
+        Money, required=True, description="All credit on the account, held included."
+    )
+    held = graphene.Field(
+        Money,
+        required=True,
+        description="Credit reserved by pending payments and withdrawals.",
+    )
+    available = graphene.Field(
+        Money, required=True, description="Credit the customer can spend now."
+    )
+    status = StoreCreditAccountStatusEnum(
+        required=True, description="Whether the account may be spent from."
+    )
+    can_use = graphene.Boolean(
+        description=(
+            "Staff decision on whether the customer may pay with store credit; "
+            "null leaves it to the shop's eligibility rules."
+        )
+    )
+    note = graphene.String(description="Staff-only note on the account." + STAFF_ONLY)
+    lots = graphene.List(
+        graphene.NonNull(StoreCreditLot),
+        required=True,
+        description="Credit still unspent, soonest-expiring first.",
+    )
+    transactions = ConnectionField(
+        StoreCreditTransactionCountableConnection,
+        filter=StoreCreditTransactionFilterInput(
+            description="Filtering options for the account's transactions."
+        ),
+        description="History of the account, newest first.",
+    )
+    created_at = DateTime(required=True, description="When the account was opened.")
+    updated_at = DateTime(required=True, description="When the account last changed.")
+
+    class Meta:
+        description = "A customer's store credit in one currency."
+        interfaces = [relay.Node]
+        model = models.StoreCreditAccount
+        doc_category = DOC_CATEGORY_STORE_CREDIT
+
+    @staticmethod
+    def resolve_user(root: models.StoreCreditAccount, info: ResolveInfo):
+        requestor = get_requestor(info)
+        is_owner = requestor.user is not None and requestor.user.pk == root.user_id
+        if root.user_id is None or not (requestor.is_manager or is_owner):
+            return None
+        return UserByUserIdLoader(info.context).load(root.user_id)
+
+    @staticmethod
+    def resolve_balance(root: models.StoreCreditAccount, _info):
+        return money(root.balance, root.currency)
+
+    @staticmethod
+    def resolve_held(root: models.StoreCreditAccount, _info):
+        return money(root.held, root.currency)
+
+    @staticmethod
+    def resolve_available(root: models.StoreCreditAccount, _info):
+        return money(root.available, root.currency)
+
+    @staticmethod
+    def resolve_note(root: models.StoreCreditAccount, info: ResolveInfo):
+        return root.note if _is_manager(info) else None
+
+    @staticmethod
+    def resolve_lots(root: models.StoreCreditAccount, info: ResolveInfo):
+        return UnspentLotsByAccountIdLoader(info.context).load(root.pk)
+
+    @staticmethod
+    def resolve_transactions(
+        root: models.StoreCreditAccount, info: ResolveInfo, **kwargs
+    ):
+        from .resolvers import entries_queryset
+
+        qs = filter_transactions(
+            entries_queryset(info).filter(account_id=root.pk),
+            kwargs.get("filter"),
+            get_requestor(info),
+        )
+        return create_connection_slice(
+            qs, info, kwargs, StoreCreditTransactionCountableConnection
+        )
+
+
+class StoreCreditAccountCountableConnection(CountableConnection):
+    class Meta:
+        doc_category = DOC_CATEGORY_STORE_CREDIT
+        node = StoreCreditAccount
+
+
+class StoreCreditWithdrawal(ModelObjectType[models.StoreCreditWithdrawal]):
+    id = graphene.GlobalID(required=True, description="The ID of the withdrawal.")
+    account = graphene.Field(
+        StoreCreditAccount, required=True, description="The account paid out from."
+    )
+    amount = graphene.Field(
+        Money, required=True, description="Amount to be paid out; held until settled."
+    )
+    status = StoreCreditWithdrawalStatusEnum(
+        required=True, description="Where the request stands."
+    )
+    customer_note = graphene.String(
+        required=True, description="The customer's note, e.g. where to pay."
+    )
+    staff_note = graphene.String(
+        required=True, description="Staff's note, shown to the customer."
+    )
+    created_at = DateTime(required=True, description="When it was requested.")
+    updated_at = DateTime(required=True, description="When it last changed.")
+    processed_at = DateTime(description="When staff last acted on it.")
+
+    class Meta:
+        description = "A customer's request to be paid out store credit."
+        interfaces = [relay.Node]
+        model = models.StoreCreditWithdrawal
+        doc_category = DOC_CATEGORY_STORE_CREDIT
+
+    @staticmethod
+    def resolve_account(root: models.StoreCreditWithdrawal, info: ResolveInfo):
+        return _account(root, info)
+
+    @staticmethod
+    def resolve_amount(root: models.StoreCreditWithdrawal, info: ResolveInfo):
+        return _account(root, info).then(lambda a: money(root.amount, a.currency))
+
+
+class StoreCreditWithdrawalCountableConnection(CountableConnection):
+    class Meta:
+        doc_category = DOC_CATEGORY_STORE_CREDIT
+        node = StoreCreditWithdrawal
+
+
+class StoreCreditReportMovement(BaseObjectType):
+    reason = graphene.String(required=True, description="Why the credit moved.")
+    credited = graphene.Field(
+        Money, required=True, description="Credit added for this reason."
+    )
+    debited = graphene.Field(
+        Money, required=True, description="Credit taken for this reason."
+    )
+    net = graphene.Field(Money, required=True, description="Credited minus debited.")
+    count = graphene.Int(required=True, description="Number of transactions.")
+
+    class Meta:
+        description = "Store credit moved for one reason within a report's period."
+        doc_category = DOC_CATEGORY_STORE_CREDIT
+
+    # The root is a (ReasonMovement, currency) pair.
+    @staticmethod
+    def resolve_reason(root, _info):
+        return root[0].reason
+
+    @staticmethod
+    def resolve_credited(root, _info):
+        return money(root[0].credited, root[1])
+
+    @staticmethod
+    def resolve_debited(root, _info):
+        return money(root[0].debited, root[1])
+
+    @staticmethod
+    def resolve_net(root, _info):
+        return money(root[0].net, root[1])
+
+    @staticmethod
+    def resolve_count(root, _info):
+        return root[0].count
+
+
+class StoreCreditReport(BaseObjectType):
+    currency = graphene.String(required=True, description="Currency code.")
+    period_start = DateTime(description="Start of the period; null: since the start.")
+    period_end = DateTime(required=True, description="End of the period.")
+    movements = graphene.List(
+        graphene.NonNull(StoreCreditReportMovement),
+        required=True,
+        description="Credit moved in the period, per reason.",
+    )
+    issued = graphene.Field(
+        Money,
+        required=True,
+        description="Credit added to accounts, transfers between customers excluded.",
+    )
+    spent = graphene.Field(Money, required=True, description="Credit paid for orders.")
+    refunded = graphene.Field(
+        Money, required=True, description="Credit given back for refunded payments."
+    )
+    expired = graphene.Field(Money, required=True, description="Credit that expired.")
+    withdrawn = graphene.Field(
+        Money, required=True, description="Credit paid out to customers."
+    )
+    transferred = graphene.Field(
+        Money, required=True, description="Credit moved from one customer to another."
+    )
+    topped_up = graphene.Field(Money, required=True, description="Credit bought.")
+    bonus = graphene.Field(Money, required=True, description="Bonus credit given.")
+    opening_liability = graphene.Field(
+        Money, required=True, description="Credit outstanding when the period began."
+    )
+    closing_liability = graphene.Field(
+        Money, required=True, description="Credit outstanding when the period ended."
+    )
+    accounts_with_balance = graphene.Int(
+        required=True, description="Accounts holding credit now."
+    )
+    expiring_soon = graphene.Field(
+        Money, required=True, description="Credit expiring in the next 30 days."
+    )
+    expiring_accounts = graphene.Int(
+        required=True, description="Accounts with credit expiring in the next 30 days."
+    )
+
+    class Meta:
+        description = (
+            "Store-credit statistics for one currency: money movement per reason "
+            "and the outstanding liability."
+        )
+        doc_category = DOC_CATEGORY_STORE_CREDIT
+
+    @staticmethod
+    def resolve_period_start(root: Report, _info):
+        return root.start
+
+    @staticmethod
+    def resolve_period_end(root: Report, _info):
+        return root.end
+
+    @staticmethod
+    def resolve_movements(root: Report, _info):
+        return [(movement, root.currency) for movement in root.movements]
+
+    @staticmethod
+    def resolve_issued(root: Report, _info):
+        return money(root.issued, root.currency)
+
+    @staticmethod
+    def resolve_spent(root: Report, _info):
+        return money(root.spent, root.currency)
+
+    @staticmethod
+    def resolve_refunded(root: Report, _info):
+        return money(root.refunded, root.currency)
+
+    @staticmethod
+    def resolve_expired(root: Report, _info):
+        return money(root.expired, root.currency)
+
+    @staticmethod
+    def resolve_withdrawn(root: Report, _info):
+        return money(root.withdrawn, root.currency)
+
+    @staticmethod
+    def resolve_transferred(root: Report, _info):
+        return money(root.transferred, root.currency)
+
+    @staticmethod
+    def resolve_topped_up(root: Report, _info):
+        return money(root.topped_up, root.currency)
+
+    @staticmethod
+    def resolve_bonus(root: Report, _info):
+        return money(root.bonus, root.currency)
+
+    @staticmethod
+    def resolve_opening_liability(root: Report, _info):
+        return money(root.opening_liability, root.currency)
+
+    @staticmethod
+    def resolve_closing_liability(root: Report, _info):
+        return money(root.closing_liability, root.currency)
+
+    @staticmethod
+    def resolve_expiring_soon(root: Report, _info):
+        return money(root.expiring_soon, root.currency)
