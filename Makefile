@@ -3,3 +3,5 @@ test:
 	./scripts/test.sh
 bench:
 	./scripts/bench.sh
+demo:
+	./scripts/demo.sh

@@ -1,0 +1,1 @@
+"""A one-command demo of store credit in a Saleor shop (see `make demo`)."""
