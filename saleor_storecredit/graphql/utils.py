@@ -90,9 +90,11 @@ def _resolve_requestor(context) -> Requestor:
 
 def _staff_currencies(user: User) -> frozenset[str] | None:
     """Channel-restricted staff manage credit only in their channels' currencies."""
-    if user.is_superuser:
-        return None
     groups = user.groups.all()
+    # Restriction is a property of permission groups: staff outside any group
+    # (permissions given directly) or in one unrestricted group see everything.
+    if user.is_superuser or not groups.exists():
+        return None
     if groups.filter(restricted_access_to_channels=False).exists():
         return None
     return frozenset(

@@ -1,10 +1,30 @@
 from decimal import Decimal
 
+import graphene
 import pytest
 from django.core.cache import cache
+from saleor.giftcard.models import GiftCard
+from saleor.graphql.tests.fixtures import ApiClient
+from saleor.graphql.tests.utils import get_graphql_content_from_response
+from saleor.permission.models import Permission
+from saleor.plugins.models import PluginConfiguration
 
 from saleor_storecredit import ledger
 from saleor_storecredit.actors import SYSTEM
+from saleor_storecredit.config import PLUGIN_ID
+from saleor_storecredit.models import StoreCreditEntry, StoreCreditWithdrawal
+from saleor_storecredit.withdrawals import request_withdrawal
+
+CALLERS = (
+    "anonymous",
+    "customer",
+    "other_customer",
+    "staff_without_permission",
+    "staff",
+    "app_without_permission",
+    "app",
+)
+MANAGERS = {"staff", "app"}
 
 
 @pytest.fixture(autouse=True)
@@ -31,3 +51,122 @@ def credit():
         )
 
     return give
+
+
+@pytest.fixture
+def store_credit_settings(db):
+    """The plugin configured with withdrawals and transfers allowed."""
+
+    def configure(**values):
+        configuration = [
+            {"name": name, "value": value} for name, value in values.items()
+        ]
+        PluginConfiguration.objects.update_or_create(
+            identifier=PLUGIN_ID,
+            channel=None,
+            defaults={"active": True, "configuration": configuration},
+        )
+
+    configure(allow_withdrawals=True, allow_transfers=True, withdrawal_minimum="1")
+    return configure
+
+
+@pytest.fixture
+def make_gift_card(db):
+    counter = iter(range(1, 10**6))
+
+    def make(balance="20", currency="USD", **kwargs):
+        amount = Decimal(balance)
+        return GiftCard.objects.create(
+            code=f"STORECREDIT{next(counter):05d}",
+            currency=currency,
+            initial_balance_amount=amount,
+            current_balance_amount=amount,
+            **kwargs,
+        )
+
+    return make
+
+
+@pytest.fixture
+def caller(
+    request,
+    api_client,
+    user_api_client,
+    user2_api_client,
+    staff_api_client,
+    app_api_client,
+):
+    """An API client by role name, with the permissions the role implies."""
+
+    def get(role: str) -> ApiClient:
+        if role == "anonymous":
+            return api_client
+        if role == "customer":
+            return user_api_client
+        if role == "other_customer":
+            return user2_api_client
+        if role == "staff_without_permission":
+            return staff_api_client
+        if role == "staff":
+            staff_api_client.user.user_permissions.add(
+                Permission.objects.get(codename="manage_users")
+            )
+            return staff_api_client
+        if role == "app_without_permission":
+            return app_api_client
+        if role == "app":
+            app_api_client.app.permissions.add(
+                Permission.objects.get(codename="handle_payments")
+            )
+            return app_api_client
+        raise ValueError(role)
+
+    return get
+
+
+def global_id(type_name: str, pk) -> str:
+    return graphene.Node.to_global_id(type_name, pk)
+
+
+def outcome(response, field: str):
+    """('denied' | 'error' | 'ok', data or error codes) of one root field."""
+    content = get_graphql_content_from_response(response)
+    if content.get("errors"):
+        codes = [e["extensions"]["exception"]["code"] for e in content["errors"]]
+        if "PermissionDenied" in codes:
+            return "denied", None
+        return "error", [e["message"] for e in content["errors"]]
+    data = content["data"][field]
+    if isinstance(data, dict) and data.get("errors"):
+        return "error", [error["code"] for error in data["errors"]]
+    return "ok", data
+
+
+def ledger_state():
+    """What a refused call must leave unchanged."""
+    return (
+        StoreCreditEntry.objects.count(),
+        sorted(StoreCreditWithdrawal.objects.values_list("pk", "status")),
+    )
+
+
+@pytest.fixture
+def world(customer_user, customer_user2, credit, store_credit_settings):
+    """Two customers with credit; the first has a pending withdrawal."""
+    credit(customer_user, "100.00")
+    credit(customer_user2, "50.00")
+    withdrawal = _withdrawal(customer_user, "10.00")
+    return {
+        "customer": customer_user,
+        "other": customer_user2,
+        "account": ledger.get_account(customer_user, "USD"),
+        "other_account": ledger.get_account(customer_user2, "USD"),
+        "withdrawal": withdrawal,
+    }
+
+
+def _withdrawal(user, amount):
+    return request_withdrawal(
+        user, "USD", Decimal(amount), note="IBAN DE00", idempotency_key="w-1"
+    )
