@@ -93,20 +93,16 @@ class StoreCreditBulkAdjustResult(BaseObjectType):
 
 
 class StoreCreditBulkAdjust(StoreCreditStaffMutation):
-    dry_run = graphene.Boolean(required=True, description="Whether nothing changed.")
-    count = graphene.Int(required=True, description="Customers matched.")
+    dry_run = graphene.Boolean(description="Whether nothing changed.")
+    count = graphene.Int(description="Customers matched.")
     changed_count = graphene.Int(
-        required=True, description="Accounts changed (would be, in a dry run)."
+        description="Accounts changed (would be, in a dry run)."
     )
-    skipped_count = graphene.Int(
-        required=True, description="Accounts left as they were."
-    )
+    skipped_count = graphene.Int(description="Accounts left as they were.")
     total_amount = graphene.Field(
         Money, description="Sum of the changes (would be, in a dry run)."
     )
-    results = NonNullList(
-        StoreCreditBulkAdjustResult, required=True, description="Per customer."
-    )
+    results = NonNullList(StoreCreditBulkAdjustResult, description="Per customer.")
 
     class Arguments:
         input = StoreCreditBulkAdjustInput(

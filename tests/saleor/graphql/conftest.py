@@ -1,13 +1,17 @@
+import threading
 from decimal import Decimal
 
 import graphene
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.db import connections
 from saleor.giftcard.models import GiftCard
 from saleor.graphql.tests.fixtures import ApiClient
 from saleor.graphql.tests.utils import get_graphql_content_from_response
 from saleor.permission.models import Permission
 from saleor.plugins.models import PluginConfiguration
+from saleor.tests.utils import prepare_test_db_connections
 
 from saleor_storecredit import ledger
 from saleor_storecredit.actors import SYSTEM
@@ -170,3 +174,35 @@ def _withdrawal(user, amount):
     return request_withdrawal(
         user, "USD", Decimal(amount), note="IBAN DE00", idempotency_key="w-1"
     )
+
+
+def run_in_parallel(*calls):
+    """Run the calls at the same moment, each in a thread with its own connection.
+
+    Saleor's tests wrap the replica alias around the default connection only in
+    the main thread (connections are per thread); each thread does the same.
+    """
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+    errors = []
+
+    def run(index, call):
+        prepare_test_db_connections()
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as error:  # reported to the test below
+            errors.append(error)
+        finally:
+            connections[settings.DATABASE_CONNECTION_DEFAULT_NAME].close()
+
+    threads = [
+        threading.Thread(target=run, args=(index, call))
+        for index, call in enumerate(calls)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return results
