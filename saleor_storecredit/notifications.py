@@ -35,6 +35,7 @@ from .models import (
     StoreCreditLot,
     StoreCreditWithdrawal,
 )
+from .money import quantize
 from .notifications_config import (
     DEFAULT_TEMPLATE,
     StoreCreditNotifyEvent,
@@ -314,8 +315,8 @@ def account_payload(account, language: str) -> dict:
     return {
         "id": graphene.Node.to_global_id("StoreCreditAccount", account.pk),
         "currency": account.currency,
-        "balance": str(account.balance),
-        "available": str(account.available),
+        "balance": _amount(account.balance, account.currency),
+        "available": _amount(account.available, account.currency),
         "balance_display": _money(account.balance, account.currency, language),
         "available_display": _money(account.available, account.currency, language),
     }
@@ -330,10 +331,10 @@ def entry_payload(entry, language: str) -> dict:
         "id": graphene.Node.to_global_id("StoreCreditTransaction", entry.pk),
         "kind": entry.kind,
         "reason": entry.reason,
-        "amount": str(amount),
+        "amount": _amount(amount, currency),
         "currency": currency,
         "amount_display": _money(amount, currency, language),
-        "balance_after": str(entry.balance_after),
+        "balance_after": _amount(entry.balance_after, currency),
         "balance_after_display": _money(entry.balance_after, currency, language),
         "customer_note": entry.customer_note,
         "expires_at": expires_at.isoformat() if expires_at else None,
@@ -348,7 +349,7 @@ def lot_payload(lot, language: str) -> dict:
     return {
         "id": lot.pk,
         "kind": lot.kind,
-        "remaining_amount": str(lot.remaining_amount),
+        "remaining_amount": _amount(lot.remaining_amount, currency),
         "currency": currency,
         "remaining_amount_display": _money(lot.remaining_amount, currency, language),
         "expires_at": lot.expires_at.isoformat() if lot.expires_at else None,
@@ -363,7 +364,7 @@ def withdrawal_payload(withdrawal, language: str, status: str = "") -> dict:
         "id": graphene.Node.to_global_id("StoreCreditWithdrawal", withdrawal.pk),
         "status": status,
         "status_display": _status_label(status, language),
-        "amount": str(withdrawal.amount),
+        "amount": _amount(withdrawal.amount, currency),
         "currency": currency,
         "amount_display": _money(withdrawal.amount, currency, language),
         "customer_note": withdrawal.customer_note,
@@ -391,6 +392,10 @@ def _locale(language: str) -> Locale:
         except (UnknownLocaleError, ValueError):
             continue
     return Locale("en")
+
+
+def _amount(amount, currency: str) -> str:
+    return str(quantize(amount, currency))
 
 
 def _money(amount, currency: str, language: str) -> str:

@@ -19,6 +19,12 @@ PERIODIC_TASKS = {
         "saleor_storecredit.tasks.send_expiry_reminders_task",
         timedelta(hours=1),
     ),
+    # Checkouts count as abandoned after a configured number of minutes (360 by
+    # default); a 10-minute sweep returns their credit soon after.
+    "storecredit-release-abandoned-checkouts": (
+        "saleor_storecredit.gateway.tasks.release_abandoned_checkouts_task",
+        timedelta(minutes=10),
+    ),
 }
 
 

@@ -9,11 +9,14 @@ from saleor.core.db.connection import allow_writer
 from . import notifications
 from .config import get_settings
 from .expiry import claim_due_reminders, expire_due_credit
+from .gateway.tasks import handle_order_task, release_abandoned_checkouts_task
 from .models import StoreCreditLot
 from .notifications import send_store_credit_notification_task
 
 __all__ = [
     "expire_store_credit_task",
+    "handle_order_task",
+    "release_abandoned_checkouts_task",
     "send_expiry_reminders_task",
     "send_store_credit_notification_task",
 ]

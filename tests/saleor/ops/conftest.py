@@ -1,0 +1,62 @@
+"""The plugin configured as a merchant would, with a recording app-side plugin."""
+
+import socket
+
+import pytest
+from saleor.plugins.models import PluginConfiguration
+
+from saleor_storecredit.config import DEFAULT_CONFIGURATION, PLUGIN_ID
+
+from .plugins import RecordingPlugin
+from .smtp import SMTPServer
+
+PLUGIN_PATH = "saleor_storecredit.plugin.StoreCreditPlugin"
+WEBHOOK_PLUGIN_PATH = "saleor.plugins.webhook.plugin.WebhookPlugin"
+RECORDING_PLUGIN_PATH = "tests.saleor.ops.plugins.RecordingPlugin"
+
+
+def configure(active=True, **values):
+    """Store the plugin's global configuration as pluginUpdate would."""
+    configuration = [dict(item) for item in DEFAULT_CONFIGURATION]
+    for item in configuration:
+        if item["name"] in values:
+            item["value"] = values.pop(item["name"])
+    assert not values, f"unknown settings {values}"
+    PluginConfiguration.objects.update_or_create(
+        identifier=PLUGIN_ID,
+        channel=None,
+        defaults={"active": active, "configuration": configuration, "name": "x"},
+    )
+
+
+@pytest.fixture
+def notified(settings):
+    """Plugins as in production plus the recorder; returns what it received."""
+    settings.PLUGINS = [WEBHOOK_PLUGIN_PATH, PLUGIN_PATH, RECORDING_PLUGIN_PATH]
+    RecordingPlugin.received = []
+    configure()
+    return RecordingPlugin.received
+
+
+@pytest.fixture
+def smtp_server():
+    with SMTPServer() as server:
+        yield server
+
+
+def closed_port() -> int:
+    """A local port nothing listens on: the mail server is down."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def email_settings(port, **extra):
+    return {
+        "send_emails": True,
+        "email_host": "127.0.0.1",
+        "email_port": str(port),
+        "email_sender_address": "shop@example.com",
+        "email_sender_name": "Shop",
+        **extra,
+    }
