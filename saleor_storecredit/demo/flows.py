@@ -82,8 +82,8 @@ mutation Delivery($id: ID!, $method: ID!) {
 APPLY = """
 mutation PayPartlyWithCredit($id: ID!, $amount: PositiveDecimal) {
   storeCreditCheckoutApply(id: $id, amount: $amount) {
-    transaction { id authorizedAmount { amount } chargedAmount { amount } }
-    checkout { id totalBalance { amount } authorizeStatus chargeStatus }
+    appliedAmount { amount currency }
+    checkout { id totalPrice { gross { amount } } authorizeStatus chargeStatus }
     errors { field code message }
   }
 }"""
@@ -109,6 +109,15 @@ mutation Complete($id: ID!) {
   checkoutComplete(id: $id) {
     order { id number status chargeStatus total { gross { amount } } }
     errors { field code message }
+  }
+}"""
+
+ORDER_PAYMENTS = """
+query OrderPayments($id: ID!) {
+  order(id: $id) {
+    number
+    chargeStatus
+    transactions { id name pspReference chargedAmount { amount } }
   }
 }"""
 
@@ -233,8 +242,8 @@ class Flows:
             {"id": checkout_id, "amount": money(shop.apply_amount)},
             "storeCreditCheckoutApply",
         )
-        credit_transaction_id = applied["transaction"]["id"]
-        rest = Decimal(str(applied["checkout"]["totalBalance"]["amount"])).copy_abs()
+        total = Decimal(str(applied["checkout"]["totalPrice"]["gross"]["amount"]))
+        rest = total - Decimal(str(applied["appliedAmount"]["amount"]))
         self.call(
             "A payment app charges the rest (a second transaction)",
             "app",
@@ -250,9 +259,21 @@ class Flows:
             "checkoutComplete",
         )["order"]
         self.result.order_id = order["id"]
-        self.result.order_charge_status = order["chargeStatus"]
         self.result.balance_steps.append(self.balance())
 
+        payments = self.call(
+            "Staff looks at the order's payments",
+            "staff",
+            ORDER_PAYMENTS,
+            {"id": order["id"]},
+            "order",
+        )
+        self.result.order_charge_status = payments["chargeStatus"]
+        credit_transaction_id = next(
+            t["id"]
+            for t in payments["transactions"]
+            if t["pspReference"].startswith("storecredit:")
+        )
         self.call(
             "Staff refunds part of the store-credit payment back to credit",
             "staff",
