@@ -8,11 +8,33 @@ cd "$ROOT"
 
 SALEOR_PYTHON="${SALEOR_PYTHON:-$VENV/bin/python}"
 if ! "$SALEOR_PYTHON" -c 'import saleor, uvicorn' >/dev/null 2>&1; then
-    cat >&2 <<EOF
+    cat >&2 <<MESSAGE
 The demo needs Saleor core, which $SALEOR_PYTHON cannot import.
 
 Install Saleor 3.23 (Python 3.12) next to this project, then run the demo with it:
 
     git clone --branch 3.23.28 https://github.com/saleor/saleor.git ../saleor
-    cd ../saleor && pip install uv && uv sync --frozen && cd -
+    (cd ../saleor && pip install uv && uv sync --frozen)
     SALEOR_PYTHON=../saleor/.venv/bin/python make demo
+MESSAGE
+    exit 1
+fi
+
+ensure_venv # the project's own virtualenv checks and starts PostgreSQL
+ensure_postgres
+DEMO_DB="${STORECREDIT_DEMO_DB:-storecredit_demo}"
+base="${DATABASE_URL%/*}"
+say "creating a fresh database $DEMO_DB"
+"$VENV/bin/python" - "$base/postgres" "$DEMO_DB" <<'PY'
+import sys, psycopg
+with psycopg.connect(sys.argv[1], autocommit=True) as conn:
+    conn.execute(f'DROP DATABASE IF EXISTS "{sys.argv[2]}" WITH (FORCE)')
+    conn.execute(f'CREATE DATABASE "{sys.argv[2]}"')
+PY
+
+export DATABASE_URL="$base/$DEMO_DB"
+export DJANGO_SETTINGS_MODULE=saleor_storecredit.demo.settings
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+export SECRET_KEY="${SECRET_KEY:-storecredit-demo-secret}"
+export DEBUG=True
+"$SALEOR_PYTHON" -m django storecredit_demo "$@"
