@@ -1,0 +1,259 @@
+"""Withdrawals: held at request, captured when paid, released when rejected or
+cancelled; staff are told of requests and customers of decisions."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+
+from saleor_storecredit import ledger
+from saleor_storecredit.models import (
+    StoreCreditHold,
+    StoreCreditWithdrawal,
+    WithdrawalStatus,
+)
+from saleor_storecredit.notifications_config import StoreCreditNotifyEvent
+from saleor_storecredit.verification import find_problems
+
+from .conftest import global_id, ledger_state, outcome
+
+REQUEST = """
+mutation($amount: Decimal!, $key: String) {
+  storeCreditWithdrawalRequest(
+    currency: "USD", amount: $amount, note: "IBAN DE89", idempotencyKey: $key
+  ) {
+    withdrawal { id status amount { amount } customerNote account { available { amount } } }
+    errors { field code }
+  }
+}
+"""
+PROCESS = """
+mutation($id: ID!, $action: StoreCreditWithdrawalActionEnum!, $note: String) {
+  storeCreditWithdrawalProcess(id: $id, action: $action, note: $note) {
+    withdrawal { status staffNote processedAt }
+    errors { field code }
+  }
+}
+"""
+CANCEL = """
+mutation($id: ID!) {
+  storeCreditWithdrawalCancel(id: $id) { withdrawal { status } errors { field code } }
+}
+"""
+LIST = """
+query($filter: StoreCreditWithdrawalFilterInput) {
+  storeCreditWithdrawals(first: 10, filter: $filter) {
+    totalCount edges { node { status amount { amount } account { email } } }
+  }
+}
+"""
+
+
+def _balances(user):
+    account = ledger.get_account(user, "USD")
+    return account.balance, account.held
+
+
+def test_request_holds_the_amount(
+    user_api_client, customer_user, credit, store_credit_settings
+):
+    credit(customer_user, "30.00")
+
+    status, data = outcome(
+        user_api_client.post_graphql(REQUEST, {"amount": "12.50"}),
+        "storeCreditWithdrawalRequest",
+    )
+
+    assert status == "ok"
+    withdrawal = data["withdrawal"]
+    assert withdrawal["status"] == "PENDING"
+    assert withdrawal["amount"] == {"amount": 12.5}
+    assert withdrawal["customerNote"] == "IBAN DE89"
+    assert withdrawal["account"]["available"] == {"amount": 17.5}
+    assert _balances(customer_user) == (Decimal("30.00"), Decimal("12.50"))
+    assert find_problems() == []
+
+
+def test_request_with_the_same_key_holds_once(
+    user_api_client, customer_user, credit, store_credit_settings
+):
+    credit(customer_user, "30.00")
+    variables = {"amount": "10", "key": "payout-1"}
+
+    first = outcome(
+        user_api_client.post_graphql(REQUEST, variables), "storeCreditWithdrawalRequest"
+    )
+    again = outcome(
+        user_api_client.post_graphql(REQUEST, variables), "storeCreditWithdrawalRequest"
+    )
+
+    assert first[1]["withdrawal"]["id"] == again[1]["withdrawal"]["id"]
+    assert _balances(customer_user) == (Decimal("30.00"), Decimal("10.00"))
+
+
+def test_requests_refused_when_the_shop_does_not_allow_them(
+    user_api_client, customer_user, credit, store_credit_settings
+):
+    credit(customer_user, "30.00")
+    store_credit_settings(allow_withdrawals=False)
+    before = ledger_state()
+
+    assert outcome(
+        user_api_client.post_graphql(REQUEST, {"amount": "5"}),
+        "storeCreditWithdrawalRequest",
+    ) == ("error", ["WITHDRAWALS_DISABLED"])
+    assert ledger_state() == before
+
+
+def test_minimum_comes_from_the_configuration(
+    user_api_client, customer_user, credit, store_credit_settings
+):
+    credit(customer_user, "30.00")
+    store_credit_settings(allow_withdrawals=True, withdrawal_minimum="20")
+
+    assert outcome(
+        user_api_client.post_graphql(REQUEST, {"amount": "19.99"}),
+        "storeCreditWithdrawalRequest",
+    ) == ("error", ["BELOW_WITHDRAWAL_MINIMUM"])
+    assert (
+        outcome(
+            user_api_client.post_graphql(REQUEST, {"amount": "20"}),
+            "storeCreditWithdrawalRequest",
+        )[0]
+        == "ok"
+    )
+
+
+def test_account_on_hold_cannot_withdraw(
+    user_api_client, customer_user, credit, store_credit_settings
+):
+    credit(customer_user, "30.00")
+    ledger.set_status(ledger.get_account(customer_user, "USD"), "on_hold")
+
+    assert outcome(
+        user_api_client.post_graphql(REQUEST, {"amount": "5"}),
+        "storeCreditWithdrawalRequest",
+    ) == ("error", ["ACCOUNT_ON_HOLD"])
+
+
+@pytest.mark.parametrize(
+    ("actions", "status", "balance", "held"),
+    [
+        (["APPROVE"], "APPROVED", "100.00", "10.00"),
+        (["APPROVE", "MARK_PAID"], "PAID", "90.00", "0.00"),
+        (["MARK_PAID"], "PAID", "90.00", "0.00"),
+        (["REJECT"], "REJECTED", "100.00", "0.00"),
+        (["APPROVE", "REJECT"], "REJECTED", "100.00", "0.00"),
+        # Repeating a decision is a retry, not a second payment.
+        (["MARK_PAID", "MARK_PAID"], "PAID", "90.00", "0.00"),
+    ],
+)
+def test_staff_process_withdrawals(actions, status, balance, held, world, caller):
+    client = caller("staff")
+    withdrawal_id = global_id("StoreCreditWithdrawal", world["withdrawal"].pk)
+
+    for action in actions:
+        result = outcome(
+            client.post_graphql(
+                PROCESS, {"id": withdrawal_id, "action": action, "note": "done"}
+            ),
+            "storeCreditWithdrawalProcess",
+        )
+        assert result[0] == "ok", result
+
+    assert result[1]["withdrawal"]["status"] == status
+    assert result[1]["withdrawal"]["staffNote"] == "done"
+    assert result[1]["withdrawal"]["processedAt"]
+    assert _balances(world["customer"]) == (Decimal(balance), Decimal(held))
+    assert find_problems() == []
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [("MARK_PAID", "REJECT"), ("REJECT", "MARK_PAID"), ("REJECT", "APPROVE")],
+)
+def test_settled_withdrawals_cannot_change(first, then, world, caller):
+    client = caller("app")
+    withdrawal_id = global_id("StoreCreditWithdrawal", world["withdrawal"].pk)
+    client.post_graphql(PROCESS, {"id": withdrawal_id, "action": first})
+    before = ledger_state()
+
+    result = outcome(
+        client.post_graphql(PROCESS, {"id": withdrawal_id, "action": then}),
+        "storeCreditWithdrawalProcess",
+    )
+
+    assert result == ("error", ["WITHDRAWAL_NOT_PENDING"])
+    assert ledger_state() == before
+
+
+def test_customer_cancels_a_pending_request(world, caller):
+    client = caller("customer")
+    withdrawal_id = global_id("StoreCreditWithdrawal", world["withdrawal"].pk)
+
+    result = outcome(
+        client.post_graphql(CANCEL, {"id": withdrawal_id}),
+        "storeCreditWithdrawalCancel",
+    )
+
+    assert result == ("ok", {"withdrawal": {"status": "CANCELED"}, "errors": []})
+    assert _balances(world["customer"]) == (Decimal("100.00"), Decimal(0))
+    hold = StoreCreditHold.objects.get(withdrawal=world["withdrawal"])
+    assert hold.status == "released"
+    assert find_problems() == []
+
+
+def test_customer_cannot_cancel_an_approved_request(world, caller):
+    withdrawal_id = global_id("StoreCreditWithdrawal", world["withdrawal"].pk)
+    caller("staff").post_graphql(PROCESS, {"id": withdrawal_id, "action": "APPROVE"})
+
+    result = outcome(
+        caller("customer").post_graphql(CANCEL, {"id": withdrawal_id}),
+        "storeCreditWithdrawalCancel",
+    )
+
+    assert result == ("error", ["WITHDRAWAL_NOT_PENDING"])
+    world["withdrawal"].refresh_from_db()
+    assert world["withdrawal"].status == WithdrawalStatus.APPROVED
+
+
+def test_staff_filter_withdrawals(world, caller):
+    client = caller("staff")
+    withdrawal_id = global_id("StoreCreditWithdrawal", world["withdrawal"].pk)
+    client.post_graphql(PROCESS, {"id": withdrawal_id, "action": "APPROVE"})
+
+    def count(filter_):
+        content = outcome(
+            client.post_graphql(LIST, {"filter": filter_}), "storeCreditWithdrawals"
+        )
+        return content[1]["totalCount"]
+
+    assert count({"status": ["APPROVED"]}) == 1
+    assert count({"status": ["PENDING"]}) == 0
+    assert count({"currency": "EUR"}) == 0
+    assert count({"user": global_id("User", world["customer"].pk)}) == 1
+    assert count({"user": global_id("User", world["other"].pk)}) == 0
+    assert count({"createdAt": {"gte": "2000-01-01T00:00:00+00:00"}}) == 1
+
+
+def test_staff_hear_of_requests_and_customers_of_decisions(
+    user_api_client, customer_user, credit, store_credit_settings, caller
+):
+    credit(customer_user, "30.00")
+    status, data = outcome(
+        user_api_client.post_graphql(REQUEST, {"amount": "10"}),
+        "storeCreditWithdrawalRequest",
+    )
+    withdrawal_id = data["withdrawal"]["id"]
+    pk = StoreCreditWithdrawal.objects.get().pk
+
+    caller("staff").post_graphql(PROCESS, {"id": withdrawal_id, "action": "APPROVE"})
+
+    # notifications.deliver marks each event it sent, once per object and status.
+    sent = f"storecredit:notified:{StoreCreditNotifyEvent.WITHDRAWAL_REQUESTED}:{pk}:"
+    decided = (
+        f"storecredit:notified:{StoreCreditNotifyEvent.WITHDRAWAL_STATUS_CHANGED}"
+        f":{pk}:approved"
+    )
+    assert cache.get(sent) is True
+    assert cache.get(decided) is True
