@@ -1,0 +1,123 @@
+"""Who may pay with store credit, where, and for how much.
+
+One function answers for every road (the gateway list, the legacy Payment API,
+the checkout mutations, auto-apply), so a rule the merchant sets in the
+Dashboard applies everywhere the same way.
+"""
+
+from decimal import Decimal
+
+from ..config import StoreCreditSettings
+from ..error_codes import StoreCreditErrorCode
+from ..exceptions import AccountOnHold, InsufficientFunds, StoreCreditError
+from ..models import StoreCreditAccount
+
+
+class NotEligible(StoreCreditError):
+    code = StoreCreditErrorCode.NOT_ELIGIBLE
+
+
+def customer_type_slug(user) -> str | None:
+    customer_type = getattr(user, "customer_type", None)
+    return customer_type.slug if customer_type is not None else None
+
+
+def check_customer(
+    settings: StoreCreditSettings,
+    *,
+    user,
+    channel_slug: str,
+    account: StoreCreditAccount | None,
+):
+    """Refuse, with the reason the customer can act on, or return quietly."""
+    if not settings.active:
+        raise StoreCreditError(
+            "Paying with store credit is not available.",
+            code=StoreCreditErrorCode.GATEWAY_INACTIVE,
+        )
+    if not settings.offered_in_channel(channel_slug):
+        raise NotEligible("Store credit cannot be used in this store.")
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise NotEligible("Log in to pay with your store credit.")
+    can_use = account.can_use if account is not None else None
+    if can_use is False:
+        raise NotEligible("Your account cannot pay with store credit.")
+    if can_use is None and not settings.allows_customer_type(customer_type_slug(user)):
+        raise NotEligible("Your account cannot pay with store credit.")
+    if account is not None and account.is_on_hold:
+        raise AccountOnHold(
+            "Your store credit is on hold. Please contact the shop.",
+            code=StoreCreditErrorCode.ACCOUNT_ON_HOLD,
+        )
+
+
+def check_total(settings: StoreCreditSettings, total: Decimal, currency: str):
+    if total < settings.minimum_order_total:
+        raise StoreCreditError(
+            f"Store credit can pay orders of at least "
+            f"{settings.minimum_order_total} {currency}.",
+            code=StoreCreditErrorCode.BELOW_MINIMUM,
+        )
+
+
+def check_funds(
+    settings: StoreCreditSettings,
+    *,
+    available: Decimal,
+    amount_due: Decimal,
+    currency: str,
+    full_payment: bool,
+):
+    """`full_payment`: the legacy road, where credit must pay the whole amount."""
+    if available <= 0:
+        raise InsufficientFunds(f"You have no store credit in {currency}.")
+    if available < amount_due and (full_payment or not settings.allow_partial_payment):
+        if full_payment and settings.allow_partial_payment:
+            raise InsufficientFunds(
+                f"Your store credit ({available} {currency}) does not cover this "
+                "order. Apply it to the checkout and pay the rest another way."
+            )
+        raise StoreCreditError(
+            f"Your store credit ({available} {currency}) does not cover this order, "
+            "and this shop does not accept part payment with store credit.",
+            code=StoreCreditErrorCode.PARTIAL_PAYMENT_NOT_ALLOWED,
+        )
+
+
+def check_all(
+    settings: StoreCreditSettings,
+    *,
+    user,
+    channel_slug: str,
+    currency: str,
+    total: Decimal,
+    full_payment: bool,
+    account: StoreCreditAccount | None = None,
+    load_account: bool = True,
+    using: str = "default",
+) -> StoreCreditAccount | None:
+    """Every rule, in the order a customer would want to hear them; returns the account."""
+    if account is None and load_account and getattr(user, "pk", None) is not None:
+        account = (
+            StoreCreditAccount.objects.using(using)
+            .filter(user_id=user.pk, currency=currency)
+            .first()
+        )
+    check_customer(settings, user=user, channel_slug=channel_slug, account=account)
+    check_total(settings, total, currency)
+    check_funds(
+        settings,
+        available=account.available if account is not None else Decimal(0),
+        amount_due=total,
+        currency=currency,
+        full_payment=full_payment,
+    )
+    return account
+
+
+def is_eligible(settings: StoreCreditSettings, **kwargs) -> bool:
+    try:
+        check_all(settings, **kwargs)
+    except StoreCreditError:
+        return False
+    return True

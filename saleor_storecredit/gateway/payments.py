@@ -1,0 +1,271 @@
+"""The legacy Payment API road: the whole checkout paid with store credit.
+
+Saleor calls these through the plugin's process/authorize/capture/void/refund/
+confirm methods with the Payment row locked. Every ledger call carries a key
+made of the payment and the action (and, for partial actions, what was already
+done), so Saleor retrying a call replays the first result instead of moving
+money twice. Refusals never write: the ledger validates under its lock first.
+"""
+
+import logging
+from decimal import Decimal
+
+from django.db.models import Sum
+from saleor.payment import TransactionKind
+from saleor.payment.interface import GatewayResponse, PaymentData
+from saleor.payment.models import Payment
+
+from .. import ledger
+from ..actors import Reference
+from ..config import StoreCreditSettings
+from ..error_codes import StoreCreditErrorCode
+from ..exceptions import StoreCreditError
+from ..models import EntryKind, HoldStatus, StoreCreditEntry, StoreCreditHold
+from . import eligibility
+
+logger = logging.getLogger(__name__)
+
+
+def _response(
+    info: PaymentData,
+    kind: str,
+    *,
+    reference: str = "",
+    amount: Decimal | None = None,
+    error: StoreCreditError | None = None,
+) -> GatewayResponse:
+    return GatewayResponse(
+        is_success=error is None,
+        action_required=False,
+        kind=kind,
+        amount=info.amount if amount is None else amount,
+        currency=info.currency,
+        transaction_id=reference,
+        error=error.message if error is not None else None,
+        raw_response={"error_code": error.code.value} if error is not None else None,
+        psp_reference=reference or None,
+    )
+
+
+def _payment(info: PaymentData) -> Payment:
+    return Payment.objects.select_related(
+        "checkout__channel",
+        "checkout__user__customer_type",
+        "order__channel",
+        "order__user__customer_type",
+    ).get(pk=info.payment_id)
+
+
+def _customer_and_channel(payment: Payment):
+    source = payment.checkout or payment.order
+    if source is None:
+        return None, None
+    return source.user, source.channel
+
+
+def _reference(payment: Payment) -> Reference:
+    return Reference(
+        payment_id=payment.pk,
+        order_id=payment.order_id,
+        checkout_id=payment.checkout_id,
+    )
+
+
+def _check_can_pay(settings: StoreCreditSettings, payment: Payment, amount: Decimal):
+    user, channel = _customer_and_channel(payment)
+    if channel is None:
+        raise StoreCreditError(
+            "This payment has no checkout or order.",
+            code=StoreCreditErrorCode.NOT_FOUND,
+        )
+    if payment.currency != channel.currency_code:
+        raise StoreCreditError(
+            "The payment currency does not match the store's currency.",
+            code=StoreCreditErrorCode.CURRENCY_MISMATCH,
+        )
+    eligibility.check_all(
+        settings,
+        user=user,
+        channel_slug=channel.slug,
+        currency=payment.currency,
+        total=amount,
+        full_payment=True,
+    )
+    return user, channel
+
+
+def _auto_capture(channel) -> bool:
+    """Take the credit at once unless the shop confirms orders by hand."""
+    return bool(channel.automatically_confirm_all_new_orders)
+
+
+def _already_paid(payment: Payment) -> tuple[str, str] | None:
+    """A retried call after success: answer as the first time, before any check
+    (the balance the checks read has already dropped by this payment)."""
+    done = (
+        StoreCreditEntry.objects.filter(
+            payment_id=payment.pk,
+            idempotency_key__in=[
+                f"payment:{payment.pk}:process",
+                f"payment:{payment.pk}:authorize",
+            ],
+        )
+        .order_by("pk")
+        .first()
+    )
+    if done is None:
+        return None
+    if done.kind == EntryKind.AUTHORIZATION:
+        return TransactionKind.AUTH, f"hold:{done.hold_id}"
+    return TransactionKind.CAPTURE, f"entry:{done.pk}"
+
+
+def process_payment(
+    settings: StoreCreditSettings, info: PaymentData
+) -> GatewayResponse:
+    payment = _payment(info)
+    if done := _already_paid(payment):
+        kind, reference = done
+        return _response(info, kind, reference=reference)
+    try:
+        user, channel = _check_can_pay(settings, payment, info.amount)
+        if not _auto_capture(channel):
+            return _authorize(payment, user, info)
+        entry = ledger.debit(
+            user,
+            info.amount,
+            payment.currency,
+            idempotency_key=f"payment:{payment.pk}:process",
+            reference=_reference(payment),
+            customer_note=settings.display_name,
+        )
+    except StoreCreditError as error:
+        return _response(info, TransactionKind.CAPTURE, error=error)
+    return _response(info, TransactionKind.CAPTURE, reference=f"entry:{entry.pk}")
+
+
+def _authorize(payment: Payment, user, info: PaymentData) -> GatewayResponse:
+    hold = ledger.authorize(
+        user,
+        info.amount,
+        payment.currency,
+        idempotency_key=f"payment:{payment.pk}:authorize",
+        reference=_reference(payment),
+    )
+    return _response(info, TransactionKind.AUTH, reference=f"hold:{hold.pk}")
+
+
+def authorize_payment(
+    settings: StoreCreditSettings, info: PaymentData
+) -> GatewayResponse:
+    payment = _payment(info)
+    try:
+        user, _channel = _check_can_pay(settings, payment, info.amount)
+        return _authorize(payment, user, info)
+    except StoreCreditError as error:
+        return _response(info, TransactionKind.AUTH, error=error)
+
+
+def _open_hold(payment_id: int) -> StoreCreditHold:
+    hold = (
+        StoreCreditHold.objects.filter(payment_id=payment_id, status=HoldStatus.ACTIVE)
+        .order_by("pk")
+        .first()
+    )
+    if hold is None:
+        raise StoreCreditError(
+            "There is no store-credit authorization left for this payment.",
+            code=StoreCreditErrorCode.HOLD_NOT_FOUND,
+        )
+    return hold
+
+
+def capture_payment(info: PaymentData) -> GatewayResponse:
+    """Take (part of) what authorize_payment reserved; works while inactive too,
+    so orders placed before the merchant switched the gateway off still settle."""
+    try:
+        hold = _open_hold(info.payment_id)
+        entry = ledger.capture(
+            hold,
+            info.amount,
+            idempotency_key=(
+                f"payment:{info.payment_id}:capture:{hold.pk}:"
+                f"{hold.captured_amount}:{info.amount}"
+            ),
+            reference=Reference(payment_id=info.payment_id),
+        )
+    except StoreCreditError as error:
+        return _response(info, TransactionKind.CAPTURE, error=error)
+    return _response(info, TransactionKind.CAPTURE, reference=f"entry:{entry.pk}")
+
+
+def void_payment(info: PaymentData) -> GatewayResponse:
+    holds = list(
+        StoreCreditHold.objects.filter(
+            payment_id=info.payment_id, status=HoldStatus.ACTIVE
+        ).order_by("pk")
+    )
+    released = Decimal(0)
+    try:
+        for hold in holds:
+            entry = ledger.release(
+                hold,
+                idempotency_key=f"payment:{info.payment_id}:void:{hold.pk}",
+                reference=Reference(payment_id=info.payment_id),
+            )
+            released += -entry.held_change
+    except StoreCreditError as error:
+        return _response(info, TransactionKind.VOID, error=error)
+    return _response(
+        info,
+        TransactionKind.VOID,
+        amount=released or info.amount,
+        reference=f"void:{info.payment_id}",
+    )
+
+
+def refund_payment(info: PaymentData) -> GatewayResponse:
+    """Credit back what was taken for this payment; never more (the ledger counts)."""
+    spent = (
+        StoreCreditEntry.objects.filter(
+            payment_id=info.payment_id, kind__in=[EntryKind.DEBIT, EntryKind.CAPTURE]
+        )
+        .select_related("account")
+        .order_by("pk")
+        .first()
+    )
+    try:
+        if spent is None:
+            raise StoreCreditError(
+                "Nothing was paid with store credit for this payment.",
+                code=StoreCreditErrorCode.REFUND_EXCEEDS_CAPTURED,
+            )
+        refunded = StoreCreditEntry.objects.filter(
+            payment_id=info.payment_id, kind=EntryKind.REFUND
+        ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+        order_id = (
+            Payment.objects.filter(pk=info.payment_id)
+            .values_list("order_id", flat=True)
+            .first()
+        )
+        entry = ledger.refund(
+            spent.account,
+            info.amount,
+            spent.account.currency,
+            idempotency_key=(
+                f"payment:{info.payment_id}:refund:{refunded}:{info.amount}"
+            ),
+            reference=Reference(payment_id=info.payment_id, order_id=order_id),
+            customer_note="Refund",
+        )
+    except StoreCreditError as error:
+        return _response(info, TransactionKind.REFUND, error=error)
+    return _response(info, TransactionKind.REFUND, reference=f"entry:{entry.pk}")
+
+
+def confirm_payment(
+    settings: StoreCreditSettings, info: PaymentData
+) -> GatewayResponse:
+    """Store credit never asks the customer for more; confirming re-runs the
+    payment, which replays the first result by its key."""
+    return process_payment(settings, info)

@@ -1,0 +1,92 @@
+"""Credit left on checkouts nobody completes goes back to its owner.
+
+Saleor releases transaction funds of abandoned checkouts only where the channel
+opted in, and deletes checkouts without telling plugins (their transaction
+items stay, detached). The sweeper releases credit held by items whose checkout
+was deleted, or has not changed for the configured number of minutes, and any
+hold whose item no longer holds it (a repair that should never be needed).
+"""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from saleor.checkout.models import Checkout
+from saleor.payment.models import TransactionItem
+
+from .. import ledger
+from ..config import StoreCreditSettings
+from ..models import HoldStatus, StoreCreditHold
+from .transactions import cancel_item, credit_items
+
+logger = logging.getLogger(__name__)
+
+# Holds younger than this are never "repaired": their payment may be in flight.
+REPAIR_GRACE = timedelta(minutes=10)
+
+
+def abandoned_items(settings: StoreCreditSettings, now=None):
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.abandoned_checkout_minutes)
+    return credit_items(authorized_value__gt=0, order_id__isnull=True).filter(
+        Q(checkout_id__isnull=True) | Q(checkout__last_change__lt=cutoff)
+    )
+
+
+def release_abandoned_checkouts(
+    settings: StoreCreditSettings, now=None, limit: int = 500
+) -> int:
+    """Release credit of abandoned checkouts; returns how many were released.
+
+    Checkouts being completed right now are locked by Saleor and skipped
+    (SKIP LOCKED), so the sweeper never races an order creation.
+    """
+    released = 0
+    candidates = abandoned_items(settings, now).values_list("pk", "checkout_id")
+    for item_id, checkout_id in list(candidates[:limit]):
+        with transaction.atomic():
+            # Saleor's lock order: the checkout, then its transaction item.
+            if checkout_id is not None:
+                checkout = (
+                    Checkout.objects.select_for_update(skip_locked=True, of=("self",))
+                    .filter(pk=checkout_id)
+                    .first()
+                )
+                if checkout is None or checkout.is_checkout_locked():
+                    continue
+            item = (
+                TransactionItem.objects.select_for_update(of=("self",))
+                .filter(pk=item_id, checkout_id=checkout_id)
+                .first()
+            )
+            if item is None or item.authorized_value <= 0 or item.order_id:
+                continue
+            cancel_item(
+                item, message="Store credit returned from an abandoned checkout."
+            )
+            released += 1
+    released += repair_orphan_holds(now)
+    return released
+
+
+def repair_orphan_holds(now=None) -> int:
+    """Release checkout holds whose transaction item does not hold credit."""
+    now = now or timezone.now()
+    holding = TransactionItem.objects.filter(
+        token=OuterRef("transaction_id"), authorized_value__gt=0
+    )
+    orphans = StoreCreditHold.objects.filter(
+        status=HoldStatus.ACTIVE,
+        transaction_id__isnull=False,
+        created_at__lt=now - REPAIR_GRACE,
+    ).filter(~Exists(holding))
+    count = 0
+    for hold in orphans[:500]:
+        logger.warning(
+            "Releasing store-credit hold %s left without a payment.", hold.pk
+        )
+        ledger.release(hold, idempotency_key=f"repair:hold:{hold.pk}")
+        count += 1
+    return count

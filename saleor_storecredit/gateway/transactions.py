@@ -1,0 +1,514 @@
+"""The Transactions API road: credit held on a checkout as a plugin-owned item.
+
+`transactionInitialize` accepts only apps, so the plugin creates the
+TransactionItem itself (app=None, app_identifier=PLUGIN_ID) and records what it
+holds through transaction events, as Saleor's own gift-card gateway does. The
+credit is authorized (held) while on the checkout, captured once when the order
+is created, and refunded or released when Saleor asks.
+
+Lock order everywhere: the checkout, then the customer's account, then the
+transaction item (Saleor locks checkout then item; the ledger locks account then
+hold). Each Saleor write and the ledger write it reports happen in one database
+transaction, so a failure between them leaves neither.
+"""
+
+import logging
+import uuid
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from saleor.checkout.calculations import calculate_checkout_total_with_gift_cards
+from saleor.checkout.error_codes import CheckoutErrorCode
+from saleor.checkout.fetch import fetch_checkout_info, fetch_checkout_lines
+from saleor.checkout.models import Checkout
+from saleor.graphql.payment.mutations.transaction.utils import (
+    create_transaction_event_requested,
+)
+from saleor.payment import TransactionAction, TransactionEventType
+from saleor.payment.models import TransactionEvent, TransactionItem
+from saleor.payment.transaction_item_calculations import (
+    recalculate_transaction_amounts,
+)
+from saleor.payment.utils import (
+    create_transaction_event_from_request_and_webhook_response,
+    process_order_or_checkout_with_transaction,
+)
+
+from .. import ledger
+from ..actors import Actor, Reference
+from ..config import PLUGIN_ID, StoreCreditSettings
+from ..error_codes import StoreCreditErrorCode
+from ..exceptions import InsufficientFunds, NotFound, StoreCreditError
+from ..lock_objects import account_qs_select_for_update
+from ..models import HoldStatus, StoreCreditHold
+from ..money import validate_amount
+from . import eligibility
+
+logger = logging.getLogger(__name__)
+
+PAYMENT_METHOD_TYPE = "store_credit"
+
+
+def credit_items(**filters):
+    return TransactionItem.objects.filter(app_identifier=PLUGIN_ID, **filters)
+
+
+def _open_holds(item: TransactionItem) -> list[StoreCreditHold]:
+    return list(
+        StoreCreditHold.objects.filter(
+            transaction_id=item.token, status=HoldStatus.ACTIVE
+        ).order_by("pk")
+    )
+
+
+def _report(request_event: TransactionEvent, result: str, amount, actions, message):
+    """Tell Saleor the outcome of a request; it recalculates the item and its
+    checkout or order."""
+    return create_transaction_event_from_request_and_webhook_response(
+        request_event,
+        None,
+        transaction_webhook_response={
+            "result": result.upper(),
+            "pspReference": f"storecredit:{request_event.pk}",
+            "amount": amount,
+            "actions": [action.upper() for action in actions],
+            "message": message,
+        },
+    )
+
+
+# --- applying to a checkout -------------------------------------------------------
+
+
+def checkout_total(checkout: Checkout, manager) -> tuple[Decimal, object]:
+    """The checkout total with prices refreshed (Saleor stores stale totals)."""
+    lines, _ = fetch_checkout_lines(checkout)
+    info = fetch_checkout_info(checkout, lines, manager)
+    total = calculate_checkout_total_with_gift_cards(
+        manager=manager, checkout_info=info, lines=lines
+    )
+    return total.gross.amount, info
+
+
+def _paid_by_others(checkout_pk, exclude_pk) -> Decimal:
+    totals = (
+        TransactionItem.objects.filter(checkout_id=checkout_pk)
+        .exclude(pk=exclude_pk)
+        .aggregate(
+            paid=Sum(
+                F("authorized_value")
+                + F("charged_value")
+                + F("authorize_pending_value")
+                + F("charge_pending_value")
+            )
+        )
+    )
+    return totals["paid"] or Decimal(0)
+
+
+def _current_item(checkout_pk) -> TransactionItem | None:
+    """The checkout's credit item still holding credit (at most one)."""
+    return (
+        credit_items(checkout_id=checkout_pk, authorized_value__gt=0)
+        .select_for_update(of=("self",))
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def apply_to_checkout(
+    settings: StoreCreditSettings,
+    *,
+    user,
+    checkout_pk,
+    amount=None,
+    manager,
+    quiet_when_nothing_to_do: bool = False,
+) -> tuple[Checkout, TransactionItem | None]:
+    """Hold min(amount or everything, available credit, unpaid part) for the
+    checkout; applying again re-computes the same and adjusts the hold."""
+    if not settings.active:
+        raise StoreCreditError(
+            "Paying with store credit is not available.",
+            code=StoreCreditErrorCode.GATEWAY_INACTIVE,
+        )
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise eligibility.NotEligible("Log in to pay with your store credit.")
+    checkout = (
+        Checkout.objects.select_related("channel")
+        .filter(pk=checkout_pk, user_id=user.pk)
+        .first()
+    )
+    if checkout is None:
+        raise NotFound("Checkout not found.", field="id")
+    wanted = None
+    if amount is not None:
+        wanted = validate_amount(amount, checkout.currency)
+    total, _info = checkout_total(checkout, manager)
+    account = ledger.get_account(user, checkout.currency)
+    eligibility.check_customer(
+        settings, user=user, channel_slug=checkout.channel.slug, account=account
+    )
+    eligibility.check_total(settings, total, checkout.currency)
+
+    with transaction.atomic():
+        locked = Checkout.objects.select_for_update(of=("self",)).filter(pk=checkout.pk)
+        checkout = locked.first()
+        if checkout is None:
+            raise NotFound("Checkout not found.", field="id")
+        if checkout.is_checkout_locked():
+            raise StoreCreditError(
+                "This checkout is being completed. Try again in a moment.",
+                code=StoreCreditErrorCode.CHECKOUT_LOCKED,
+            )
+        account = (
+            account_qs_select_for_update()
+            .filter(user_id=user.pk, currency=checkout.currency)
+            .first()
+        )
+        item = _current_item(checkout.pk)
+        current = item.authorized_value if item else Decimal(0)
+        unpaid = max(total - _paid_by_others(checkout.pk, getattr(item, "pk", None)), 0)
+        spendable = (account.available if account else Decimal(0)) + current
+        if account is not None and account.is_on_hold:
+            raise StoreCreditError(
+                "Your store credit is on hold. Please contact the shop.",
+                code=StoreCreditErrorCode.ACCOUNT_ON_HOLD,
+            )
+        target = min(unpaid, spendable)
+        if wanted is not None:
+            target = min(target, wanted)
+        if target <= 0 and current == 0:
+            if quiet_when_nothing_to_do:
+                return checkout, None
+            if unpaid <= 0:
+                raise StoreCreditError(
+                    "Nothing is left to pay on this checkout.",
+                    code=StoreCreditErrorCode.NOTHING_TO_PAY,
+                )
+            raise InsufficientFunds(f"You have no store credit in {checkout.currency}.")
+        if 0 < target < unpaid and not settings.allow_partial_payment:
+            raise StoreCreditError(
+                "Your store credit does not cover this order, and this shop does "
+                "not accept part payment with store credit.",
+                code=StoreCreditErrorCode.PARTIAL_PAYMENT_NOT_ALLOWED,
+            )
+        if target == current and item is not None:
+            return checkout, item
+        if item is None:
+            item = _create_item(settings, checkout, user)
+        _set_held_amount(item, account, target, checkout, user=user)
+        process_order_or_checkout_with_transaction(item, manager, user, None)
+    return checkout, item
+
+
+def _create_item(settings, checkout: Checkout, user) -> TransactionItem:
+    sequence = credit_items(checkout_id=checkout.pk).count()
+    return TransactionItem.objects.create(
+        token=uuid.uuid4(),
+        name=settings.display_name,
+        message="",
+        psp_reference=f"storecredit:{checkout.pk}:{sequence}",
+        idempotency_key=f"checkout:{checkout.pk}:{sequence}",
+        available_actions=[],
+        currency=checkout.currency,
+        checkout_id=checkout.pk,
+        user=user if getattr(user, "is_authenticated", False) else None,
+        app=None,
+        app_identifier=PLUGIN_ID,
+        payment_method_type=PAYMENT_METHOD_TYPE,
+        payment_method_name=settings.display_name,
+    )
+
+
+def _set_held_amount(item, account, target: Decimal, checkout, *, user=None):
+    """Make the item hold exactly `target`: authorize more or release some."""
+    current = item.authorized_value
+    reference = Reference(checkout_id=checkout.pk, transaction_id=item.token)
+    actor = Actor.customer(user) if user is not None else Actor()
+    if target > current:
+        sequence = StoreCreditHold.objects.filter(transaction_id=item.token).count()
+        ledger.authorize(
+            account,
+            target - current,
+            item.currency,
+            idempotency_key=f"transaction:{item.token}:authorize:{sequence}",
+            reference=reference,
+            actor=actor,
+        )
+    elif target < current:
+        _release(item, current - target, actor=actor)
+    first = not item.events.filter(
+        type__in=[
+            TransactionEventType.AUTHORIZATION_SUCCESS,
+            TransactionEventType.AUTHORIZATION_ADJUSTMENT,
+        ]
+    ).exists()
+    item.events.create(
+        type=(
+            TransactionEventType.AUTHORIZATION_SUCCESS
+            if first
+            else TransactionEventType.AUTHORIZATION_ADJUSTMENT
+        ),
+        amount_value=target,
+        currency=item.currency,
+        psp_reference=item.psp_reference,
+        include_in_calculations=True,
+        app_identifier=PLUGIN_ID,
+        message="Store credit applied." if first else "Store credit adjusted.",
+    )
+    recalculate_transaction_amounts(item, save=False)
+    item.available_actions = (
+        [TransactionAction.CANCEL, TransactionAction.CHARGE] if target > 0 else []
+    )
+    item.save()
+
+
+def _release(item, amount: Decimal, *, actor=None) -> Decimal:
+    """Release up to `amount` of the item's holds, newest first; returns released."""
+    left = amount
+    for hold in reversed(_open_holds(item)):
+        if left <= 0:
+            break
+        take = min(hold.remaining, left)
+        ledger.release(
+            hold,
+            take,
+            idempotency_key=(
+                f"transaction:{item.token}:release:{hold.pk}:{hold.released_amount}:"
+                f"{take}"
+            ),
+            actor=actor or Actor(),
+        )
+        left -= take
+    return amount - left
+
+
+def remove_from_checkout(*, user, checkout_pk) -> Checkout:
+    """Give back the credit held on the customer's checkout."""
+    with transaction.atomic():
+        checkout = (
+            Checkout.objects.select_for_update(of=("self",))
+            .filter(pk=checkout_pk, user_id=getattr(user, "pk", None))
+            .first()
+        )
+        if checkout is None:
+            raise NotFound("Checkout not found.", field="id")
+        if checkout.is_checkout_locked():
+            raise StoreCreditError(
+                "This checkout is being completed. Try again in a moment.",
+                code=StoreCreditErrorCode.CHECKOUT_LOCKED,
+            )
+        item = _current_item(checkout.pk)
+        if item is None:
+            raise NotFound("No store credit is applied to this checkout.", field="id")
+        cancel_item(item, user=user, message="Removed by the customer.")
+    return checkout
+
+
+def cancel_item(item: TransactionItem, *, user=None, message: str = ""):
+    """Release everything the item holds and report it as a cancellation."""
+    with transaction.atomic():
+        amount = item.authorized_value
+        request_event = create_transaction_event_requested(
+            item,
+            amount,
+            TransactionAction.CANCEL,
+            user=user if getattr(user, "is_authenticated", False) else None,
+            app_identifier=PLUGIN_ID,
+        )
+        _release(item, sum((h.remaining for h in _open_holds(item)), Decimal(0)))
+        _report(request_event, TransactionEventType.CANCEL_SUCCESS, amount, [], message)
+
+
+# --- reconciling before completion ----------------------------------------------
+
+
+def reconcile_checkout(checkout_info, lines, manager) -> None:
+    """Before the order is created: never hold more than the checkout still
+    needs (its total may have dropped since the credit was applied), and mark the
+    checkout as being completed so the credit cannot be removed until the order
+    exists. Refuses completion when credit was removed after Saleor checked
+    that the checkout is paid."""
+    checkout = checkout_info.checkout
+    if not credit_items(checkout_id=checkout.pk).exists():
+        return
+    total = calculate_checkout_total_with_gift_cards(
+        manager=manager, checkout_info=checkout_info, lines=lines
+    ).gross.amount
+    with transaction.atomic():
+        locked = (
+            Checkout.objects.select_for_update(of=("self",))
+            .filter(pk=checkout.pk)
+            .first()
+        )
+        if locked is None:
+            return
+        item = _current_item(checkout.pk)
+        if item is not None:
+            unpaid = max(total - _paid_by_others(checkout.pk, item.pk), 0)
+            if item.authorized_value > unpaid:
+                account = (
+                    account_qs_select_for_update()
+                    .filter(
+                        pk=StoreCreditHold.objects.filter(
+                            transaction_id=item.token
+                        ).values("account_id")[:1]
+                    )
+                    .first()
+                )
+                _set_held_amount(item, account, unpaid, locked)
+                process_order_or_checkout_with_transaction(item, manager, None, None)
+        paid = _paid_by_others(checkout.pk, None)
+        if paid < total and not checkout_info.channel.allow_unpaid_orders:
+            raise ValidationError(
+                {
+                    "id": ValidationError(
+                        "The store credit on this checkout was removed; it is no "
+                        "longer fully paid.",
+                        code=CheckoutErrorCode.CHECKOUT_NOT_FULLY_PAID.value,
+                    )
+                }
+            )
+        locked.completing_started_at = timezone.now()
+        locked.save(update_fields=["completing_started_at"])
+
+
+# --- on the order -----------------------------------------------------------------
+
+
+def capture_order_items(order) -> list[TransactionItem]:
+    """Capture, once, the credit held by the order's credit items."""
+    captured = []
+    for item_pk in credit_items(
+        order_id=order.pk, authorized_value__gt=0, charged_value=0
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            item = (
+                TransactionItem.objects.select_for_update(of=("self",))
+                .filter(pk=item_pk)
+                .first()
+            )
+            already = item.events.filter(
+                type=TransactionEventType.CHARGE_REQUEST
+            ).exists()
+            if already or item.authorized_value <= 0:
+                continue
+            request_event = create_transaction_event_requested(
+                item,
+                item.authorized_value,
+                TransactionAction.CHARGE,
+                app_identifier=PLUGIN_ID,
+            )
+            charge(item, request_event, item.authorized_value, order_id=order.pk)
+            captured.append(item)
+    return captured
+
+
+def charge(item, request_event, amount: Decimal, *, order_id=None):
+    """Capture up to `amount` of the item's holds and report the result."""
+    amount = Decimal(amount)
+    left = amount
+    reference = Reference(order_id=order_id or item.order_id)
+    try:
+        with transaction.atomic():
+            for hold in _open_holds(item):
+                if left <= 0:
+                    break
+                take = min(hold.remaining, left)
+                ledger.capture(
+                    hold,
+                    take,
+                    idempotency_key=f"transaction:{item.token}:capture:"
+                    f"{request_event.pk}:{hold.pk}",
+                    reference=reference,
+                )
+                left -= take
+            taken = amount - left
+            if taken <= 0:
+                raise StoreCreditError(
+                    "No store credit is held for this payment.",
+                    code=StoreCreditErrorCode.HOLD_NOT_ACTIVE,
+                )
+            remaining_held = sum((h.remaining for h in _open_holds(item)), Decimal(0))
+            actions = [TransactionAction.REFUND]
+            if remaining_held > 0:
+                actions += [TransactionAction.CHARGE, TransactionAction.CANCEL]
+            return _report(
+                request_event,
+                TransactionEventType.CHARGE_SUCCESS,
+                taken,
+                actions,
+                "Store credit captured.",
+            )
+    except StoreCreditError as error:
+        return _report(
+            request_event,
+            TransactionEventType.CHARGE_FAILURE,
+            amount,
+            list(item.available_actions),
+            error.message,
+        )
+
+
+def refund(item, request_event, amount: Decimal):
+    """Credit back (part of) what the item captured; never more (ledger counts)."""
+    account = (
+        StoreCreditHold.objects.filter(transaction_id=item.token)
+        .select_related("account")
+        .first()
+    )
+    try:
+        with transaction.atomic():
+            if account is None:
+                raise StoreCreditError(
+                    "Nothing was paid with store credit for this transaction.",
+                    code=StoreCreditErrorCode.REFUND_EXCEEDS_CAPTURED,
+                )
+            ledger.refund(
+                account.account,
+                Decimal(amount),
+                item.currency,
+                idempotency_key=f"transaction:{item.token}:refund:{request_event.pk}",
+                reference=Reference(transaction_id=item.token, order_id=item.order_id),
+                customer_note="Refund",
+            )
+            return _report(
+                request_event,
+                TransactionEventType.REFUND_SUCCESS,
+                amount,
+                [TransactionAction.REFUND]
+                if item.charged_value - Decimal(amount) > 0
+                else [],
+                "Refunded to store credit.",
+            )
+    except StoreCreditError as error:
+        return _report(
+            request_event,
+            TransactionEventType.REFUND_FAILURE,
+            amount,
+            list(item.available_actions),
+            error.message,
+        )
+
+
+def cancel(item, request_event, amount: Decimal):
+    """Release up to `amount` of what the item holds (Dashboard cancel, void)."""
+    with transaction.atomic():
+        released = _release(item, Decimal(amount))
+        remaining = sum((h.remaining for h in _open_holds(item)), Decimal(0))
+        actions = (
+            [TransactionAction.CANCEL, TransactionAction.CHARGE] if remaining else []
+        )
+        if item.charged_value > 0:
+            actions.append(TransactionAction.REFUND)
+        return _report(
+            request_event,
+            TransactionEventType.CANCEL_SUCCESS,
+            released,
+            actions,
+            "Store credit released.",
+        )

@@ -1,0 +1,81 @@
+"""What the checkout mutations share: customers only, ledger refusals as errors."""
+
+import graphene
+import prices
+from saleor.checkout.models import Checkout as CheckoutModel
+from saleor.graphql.checkout.types import Checkout
+from saleor.graphql.core import ResolveInfo
+from saleor.graphql.core.context import SyncWebhookControlContext
+from saleor.graphql.core.doc_category import DOC_CATEGORY_CHECKOUT
+from saleor.graphql.core.mutations import BaseMutation
+from saleor.graphql.core.types import Money
+from saleor.graphql.plugins.dataloaders import get_plugin_manager_promise
+from saleor.permission.auth_filters import AuthorizationFilters
+
+from ...error_codes import StoreCreditErrorCode
+from ...exceptions import NotFound, StoreCreditError
+from ..errors import StoreCreditErrorType
+from ..utils import to_validation_error
+
+
+class StoreCreditCheckoutMutation(BaseMutation):
+    """Only a signed-in customer acts on their own checkout; apps and anonymous
+    callers get NOT_ELIGIBLE."""
+
+    checkout = graphene.Field(Checkout, description="The checkout.")
+    applied_amount = graphene.Field(
+        Money, description="Store credit now applied to the checkout."
+    )
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def __init_subclass_with_meta__(cls, **options):
+        options.setdefault("error_type_class", StoreCreditErrorType)
+        options.setdefault("doc_category", DOC_CATEGORY_CHECKOUT)
+        options.setdefault("permissions", (AuthorizationFilters.AUTHENTICATED_USER,))
+        super().__init_subclass_with_meta__(**options)
+
+    @classmethod
+    def check_permissions(cls, context, permissions=None, **data):
+        # Refusing anonymous callers is a business rule with its own code
+        # (NOT_ELIGIBLE), checked in perform_mutation.
+        return True
+
+    @classmethod
+    def perform_mutation(cls, _root, info: ResolveInfo, /, **data):
+        user = info.context.user
+        try:
+            if user is None or not user.is_authenticated or info.context.app:
+                raise StoreCreditError(
+                    "Log in to pay with your store credit.",
+                    code=StoreCreditErrorCode.NOT_ELIGIBLE,
+                )
+            checkout_pk = cls.checkout_pk(data["id"])
+            manager = get_plugin_manager_promise(info.context).get()
+            checkout, item = cls.run(info, user, checkout_pk, manager, **data)
+        except StoreCreditError as error:
+            raise to_validation_error(error) from error
+        applied = item.authorized_value if item is not None else 0
+        return cls(
+            checkout=SyncWebhookControlContext(node=checkout),
+            applied_amount=prices.Money(applied, checkout.currency),
+        )
+
+    @staticmethod
+    def checkout_pk(global_id: str):
+        try:
+            type_name, pk = graphene.Node.from_global_id(global_id)
+        except Exception:
+            type_name, pk = None, None
+        if type_name != "Checkout" or not pk:
+            raise NotFound("Checkout not found.", field="id")
+        try:
+            return CheckoutModel._meta.pk.to_python(pk)
+        except Exception:
+            raise NotFound("Checkout not found.", field="id") from None
+
+    @classmethod
+    def run(cls, info, user, checkout_pk, manager, **data):
+        raise NotImplementedError

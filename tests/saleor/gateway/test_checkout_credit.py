@@ -1,0 +1,185 @@
+"""Part payment through the Transactions API: credit applied to the checkout,
+the rest paid by a payment app, captured once when the order is created."""
+
+from decimal import Decimal
+
+import pytest
+from saleor.order import OrderChargeStatus
+from saleor.order.models import Order
+from saleor.payment.models import TransactionItem
+
+from saleor_storecredit.config import PLUGIN_ID
+from saleor_storecredit.models import EntryKind, StoreCreditEntry
+
+from .utils import (
+    apply_credit,
+    balance,
+    checkout_total,
+    complete,
+    pay_rest_by_app,
+    remove_credit,
+    request_action,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def credit_item():
+    return TransactionItem.objects.get(app_identifier=PLUGIN_ID)
+
+
+def test_apply_holds_credit_as_a_plugin_transaction(
+    user_api_client,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    give_credit,
+    ledger_consistent,
+):
+    give_credit(customer_user, "10.00")
+
+    result = apply_credit(user_api_client, customer_checkout)
+
+    assert result["errors"] == []
+    assert result["appliedAmount"] == {"amount": 10.0, "currency": "USD"}
+    assert result["checkout"]["authorizeStatus"] == "PARTIAL"
+    assert balance(customer_user) == (Decimal("10.00"), Decimal("10.00"))
+    item = credit_item()
+    assert item.app_id is None
+    assert item.authorized_value == Decimal("10.00")
+    assert item.checkout_id == customer_checkout.pk
+
+
+def test_apply_caps_at_the_unpaid_part_and_the_asked_amount(
+    user_api_client,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    give_credit,
+    ledger_consistent,
+):
+    total = checkout_total(customer_checkout)
+    give_credit(customer_user, total + 100)
+
+    assert (
+        apply_credit(user_api_client, customer_checkout, "5.00")["appliedAmount"][
+            "amount"
+        ]
+        == 5.0
+    )
+    # Applying again re-computes: everything still unpaid, not 5 more.
+    result = apply_credit(user_api_client, customer_checkout)
+
+    assert Decimal(str(result["appliedAmount"]["amount"])) == total
+    assert result["checkout"]["authorizeStatus"] == "FULL"
+    assert balance(customer_user) == (total + 100, total)
+
+
+def test_partial_payment_to_order_captures_once_and_refund_returns_credit(
+    user_api_client,
+    staff_api_client,
+    app_api_client,
+    permission_manage_payments,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    give_credit,
+    ledger_consistent,
+):
+    total = checkout_total(customer_checkout)
+    give_credit(customer_user, "10.00")
+    apply_credit(user_api_client, customer_checkout)
+    pay_rest_by_app(
+        app_api_client, permission_manage_payments, customer_checkout, total - 10
+    )
+
+    result = complete(user_api_client, customer_checkout)
+
+    assert result["errors"] == []
+    order = Order.objects.get()
+    item = credit_item()
+    # Captured by the order_created hook, after the mutation built its answer.
+    assert order.charge_status == OrderChargeStatus.FULL
+    assert item.order_id == order.pk
+    assert (item.authorized_value, item.charged_value) == (0, Decimal("10.00"))
+    assert balance(customer_user) == (Decimal(0), Decimal(0))
+    captures = StoreCreditEntry.objects.filter(kind=EntryKind.CAPTURE)
+    assert [(c.amount, c.order_id) for c in captures] == [(Decimal("-10.00"), order.pk)]
+
+    refunded = request_action(
+        staff_api_client, item, "REFUND", "4.00", [permission_manage_payments]
+    )
+
+    assert refunded["errors"] == []
+    assert refunded["transaction"]["refundedAmount"]["amount"] == 4.0
+    assert refunded["transaction"]["chargedAmount"]["amount"] == 6.0
+    assert balance(customer_user) == (Decimal("4.00"), Decimal(0))
+
+
+def test_remove_gives_the_credit_back(
+    user_api_client,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    give_credit,
+    ledger_consistent,
+):
+    give_credit(customer_user, "10.00")
+    apply_credit(user_api_client, customer_checkout)
+
+    result = remove_credit(user_api_client, customer_checkout)
+
+    assert result["errors"] == []
+    assert result["checkout"]["authorizeStatus"] == "NONE"
+    assert balance(customer_user) == (Decimal("10.00"), Decimal(0))
+    assert credit_item().authorized_value == 0
+
+
+def test_only_the_owner_may_apply(
+    user_api_client,
+    api_client,
+    customer_user,
+    customer_checkout,
+    staff_user,
+    plugin_enabled,
+    give_credit,
+    ledger_consistent,
+):
+    give_credit(customer_user, "10.00")
+    customer_checkout.user = staff_user
+    customer_checkout.save(update_fields=["user"])
+
+    assert apply_credit(user_api_client, customer_checkout)["errors"][0]["code"] == (
+        "NOT_FOUND"
+    )
+    assert apply_credit(api_client, customer_checkout)["errors"][0]["code"] == (
+        "NOT_ELIGIBLE"
+    )
+    assert balance(customer_user) == (Decimal("10.00"), Decimal(0))
+
+
+def test_total_dropping_after_apply_does_not_overpay(
+    user_api_client,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    give_credit,
+    ledger_consistent,
+):
+    total = checkout_total(customer_checkout)
+    give_credit(customer_user, total + 100)
+    apply_credit(user_api_client, customer_checkout)
+    line = customer_checkout.lines.first()
+    line.quantity = 1
+    line.save(update_fields=["quantity"])
+    customer_checkout.price_expiration = customer_checkout.created_at
+    customer_checkout.save(update_fields=["price_expiration"])
+    new_total = checkout_total(customer_checkout)
+    assert new_total < total
+
+    result = complete(user_api_client, customer_checkout)
+
+    assert result["errors"] == []
+    assert Order.objects.get().charge_status == OrderChargeStatus.FULL
+    assert credit_item().charged_value == new_total
+    assert balance(customer_user) == (total + 100 - new_total, Decimal(0))

@@ -1,0 +1,232 @@
+"""Credit back on order statuses and returns; top-up purchases. Each once."""
+
+from decimal import Decimal
+
+import graphene
+import pytest
+from saleor.graphql.tests.utils import get_graphql_content
+from saleor.order.models import Order
+
+from saleor_storecredit.config import get_settings
+from saleor_storecredit.gateway.orders import handle_order
+from saleor_storecredit.models import LotKind, StoreCreditEntry, StoreCreditLot
+
+from .conftest import configure
+from .utils import (
+    apply_credit,
+    balance,
+    checkout_total,
+    complete,
+    pay_rest_by_app,
+    pay_with_credit,
+)
+
+pytestmark = pytest.mark.django_db
+
+ORDER_CANCEL = """
+mutation ($id: ID!) {
+  orderCancel(id: $id) { order { status } errors { code message } }
+}
+"""
+
+ORDER_FULFILL = """
+mutation ($order: ID, $input: OrderFulfillInput!) {
+  orderFulfill(order: $order, input: $input) { errors { code message field } }
+}
+"""
+
+ORDER_RETURN = """
+mutation ($order: ID!, $input: OrderReturnProductsInput!) {
+  orderFulfillmentReturnProducts(order: $order, input: $input) {
+    order { status }
+    errors { code message field }
+  }
+}
+"""
+
+
+def cancel(staff_api_client, permission_manage_orders, order):
+    content = get_graphql_content(
+        staff_api_client.post_graphql(
+            ORDER_CANCEL,
+            {"id": graphene.Node.to_global_id("Order", order.pk)},
+            permissions=[permission_manage_orders],
+        )
+    )
+    assert content["data"]["orderCancel"]["errors"] == []
+    return content["data"]["orderCancel"]["order"]
+
+
+def test_cancel_returns_credit_of_a_part_paid_order_once(
+    user_api_client,
+    staff_api_client,
+    app_api_client,
+    permission_manage_payments,
+    permission_manage_orders,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    give_credit,
+    ledger_consistent,
+):
+    total = checkout_total(customer_checkout)
+    give_credit(customer_user, "10.00")
+    apply_credit(user_api_client, customer_checkout)
+    pay_rest_by_app(
+        app_api_client, permission_manage_payments, customer_checkout, total - 10
+    )
+    assert complete(user_api_client, customer_checkout)["errors"] == []
+    order = Order.objects.get()
+    assert balance(customer_user) == (Decimal(0), Decimal(0))
+
+    assert cancel(staff_api_client, permission_manage_orders, order)["status"] == (
+        "CANCELED"
+    )
+
+    assert balance(customer_user) == (Decimal("10.00"), Decimal(0))
+    # The same hook again (Saleor fires order_updated too): nothing more.
+    handle_order(order.pk, get_settings())
+    handle_order(order.pk, get_settings())
+    assert balance(customer_user) == (Decimal("10.00"), Decimal(0))
+
+
+def test_cancel_refunds_a_legacy_credit_payment(
+    user_api_client,
+    staff_api_client,
+    permission_manage_orders,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    give_credit,
+    ledger_consistent,
+):
+    total = checkout_total(customer_checkout)
+    give_credit(customer_user, total)
+    assert pay_with_credit(user_api_client, customer_checkout)["errors"] == []
+    order = Order.objects.get()
+
+    cancel(staff_api_client, permission_manage_orders, order)
+
+    assert balance(customer_user) == (total, Decimal(0))
+    payment = order.payments.get()
+    assert payment.captured_amount == 0
+    handle_order(order.pk, get_settings())
+    assert balance(customer_user) == (total, Decimal(0))
+
+
+def test_return_of_all_lines_returns_credit(
+    user_api_client,
+    staff_api_client,
+    permission_manage_orders,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    give_credit,
+    ledger_consistent,
+):
+    configure(return_statuses="canceled, returned")
+    total = checkout_total(customer_checkout)
+    give_credit(customer_user, total)
+    assert pay_with_credit(user_api_client, customer_checkout)["errors"] == []
+    order = Order.objects.get()
+    order_id = graphene.Node.to_global_id("Order", order.pk)
+    fulfill_lines = [
+        {
+            "orderLineId": graphene.Node.to_global_id("OrderLine", line.pk),
+            "stocks": [
+                {
+                    "quantity": line.quantity,
+                    "warehouse": graphene.Node.to_global_id(
+                        "Warehouse", line.allocations.get().stock.warehouse_id
+                    ),
+                }
+            ],
+        }
+        for line in order.lines.all()
+    ]
+    content = get_graphql_content(
+        staff_api_client.post_graphql(
+            ORDER_FULFILL,
+            {"order": order_id, "input": {"lines": fulfill_lines}},
+            permissions=[permission_manage_orders],
+        )
+    )
+    assert content["data"]["orderFulfill"]["errors"] == []
+    assert balance(customer_user) == (Decimal(0), Decimal(0))
+    fulfillment_lines = [
+        {
+            "fulfillmentLineId": graphene.Node.to_global_id("FulfillmentLine", fl.pk),
+            "quantity": fl.quantity,
+        }
+        for fl in order.fulfillments.get().lines.all()
+    ]
+
+    content = get_graphql_content(
+        staff_api_client.post_graphql(
+            ORDER_RETURN,
+            {"order": order_id, "input": {"fulfillmentLines": fulfillment_lines}},
+        )
+    )
+
+    assert content["data"]["orderFulfillmentReturnProducts"]["errors"] == []
+    order.refresh_from_db()
+    assert order.status == "returned"
+    assert balance(customer_user) == (total, Decimal(0))
+
+
+def test_refund_to_store_credit_status_credits_what_was_paid_by_card(
+    user_api_client,
+    staff_api_client,
+    app_api_client,
+    permission_manage_payments,
+    permission_manage_orders,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    ledger_consistent,
+):
+    configure(return_statuses="", refund_to_credit_statuses="canceled")
+    total = checkout_total(customer_checkout)
+    pay_rest_by_app(
+        app_api_client, permission_manage_payments, customer_checkout, total
+    )
+    assert complete(user_api_client, customer_checkout)["errors"] == []
+    order = Order.objects.get()
+
+    cancel(staff_api_client, permission_manage_orders, order)
+    handle_order(order.pk, get_settings())
+
+    assert balance(customer_user) == (total, Decimal(0))
+    lot = StoreCreditLot.objects.get()
+    assert lot.kind == LotKind.REFUND
+    assert StoreCreditEntry.objects.get().order_id == order.pk
+
+
+def test_top_up_purchase_credits_price_times_quantity_plus_bonus_once(
+    user_api_client,
+    app_api_client,
+    permission_manage_payments,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    ledger_consistent,
+):
+    line = customer_checkout.lines.get()
+    sku = line.variant.sku
+    configure(top_up_skus=sku, top_up_bonus_tiers="20:5, 1000:10")
+    total = checkout_total(customer_checkout)
+    pay_rest_by_app(
+        app_api_client, permission_manage_payments, customer_checkout, total
+    )
+
+    assert complete(user_api_client, customer_checkout)["errors"] == []
+
+    order = Order.objects.get()
+    order_line = order.lines.get()
+    bought = order_line.unit_price_gross_amount * order_line.quantity
+    bonus = (bought * Decimal("0.05")).quantize(Decimal("0.01"))
+    assert balance(customer_user) == (bought + bonus, Decimal(0))
+    kinds = sorted(StoreCreditLot.objects.values_list("kind", flat=True))
+    assert kinds == [LotKind.BONUS, LotKind.TOP_UP]
+    handle_order(order.pk, get_settings())
+    assert balance(customer_user) == (bought + bonus, Decimal(0))
