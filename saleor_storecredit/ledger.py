@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import F, Q, Subquery, Sum
+from django.db import connection, transaction
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from .actors import NO_REFERENCE, SYSTEM, Actor, Reference
@@ -28,7 +28,16 @@ from .exceptions import (
     NotFound,
     StoreCreditError,
 )
-from .lock_objects import account_qs_select_for_update, hold_qs_select_for_update
+from .lock_objects import (
+    BY_ID,
+    BY_IDS,
+    OF_CUSTOMER,
+    OF_ENTRY,
+    OF_HOLD,
+    hold_qs_select_for_update,
+    lock_accounts,
+    lock_accounts_with_entries,
+)
 from .models import (
     AccountStatus,
     EntryKind,
@@ -170,12 +179,13 @@ def _fingerprint(operation: str, **arguments) -> str:
 # --- locking -------------------------------------------------------------------
 
 
-def _lock_account(owner, currency: str, *, create: bool = False):
+def _lock_account(owner, currency: str, key: str, *, create: bool = False):
     """Lock the owner's account in `currency`; create it first when asked.
 
-    `owner` is a customer (user) or a StoreCreditAccount. Returns None when the
-    customer has no account and none was to be created. The account keeps the
-    customer's current email, so it still says whose it was once they are deleted.
+    `owner` is a customer (user) or a StoreCreditAccount. Returns the account
+    (None when the customer has none and none was to be created) and what an
+    earlier call with `key` wrote (see _replay). The account keeps the customer's
+    current email, so it still says whose it was once they are deleted.
     """
     if isinstance(owner, StoreCreditAccount):
         if owner.currency != currency:
@@ -183,57 +193,67 @@ def _lock_account(owner, currency: str, *, create: bool = False):
                 f"This store credit is in {owner.currency}, not {currency}.",
                 field="currency",
             )
-        return account_qs_select_for_update().get(pk=owner.pk)
+        found, prior = lock_accounts_with_entries(BY_ID, [owner.pk], [key])
+        if not found:
+            raise NotFound(
+                "Store-credit account not found.",
+                code=StoreCreditErrorCode.ACCOUNT_NOT_FOUND,
+                field="account",
+            )
+        return found[0], prior
     email = getattr(owner, "email", "") or ""
-    qs = account_qs_select_for_update().filter(user_id=owner.pk, currency=currency)
-    account = qs.first()
-    if account is None and create:
+    found, prior = lock_accounts_with_entries(OF_CUSTOMER, [owner.pk, currency], [key])
+    if not found and create:
         StoreCreditAccount.objects.bulk_create(
             [StoreCreditAccount(user_id=owner.pk, email=email, currency=currency)],
             ignore_conflicts=True,
         )
-        account = qs.first()
+        found, prior = lock_accounts_with_entries(
+            OF_CUSTOMER, [owner.pk, currency], [key]
+        )
+    account = found[0] if found else None
     if account is not None and email and account.email != email:
         account.email = email
-    return account
+    return account, prior
 
 
-def _lock_hold(hold) -> tuple[StoreCreditAccount, StoreCreditHold]:
+def _lock_hold(hold, key: str):
     """Lock the hold's account, then the hold (the order of lock_objects.py)."""
     hold_id = _validate_id(hold, "hold", StoreCreditErrorCode.HOLD_NOT_FOUND)
-    account = (
-        account_qs_select_for_update()
-        .filter(
-            pk=Subquery(StoreCreditHold.objects.filter(pk=hold_id).values("account_id"))
-        )
-        .first()
-    )
-    if account is None:
+    found, prior = lock_accounts_with_entries(OF_HOLD, [hold_id], [key])
+    if not found:
         raise NotFound(
             "This store-credit authorization does not exist.",
             code=StoreCreditErrorCode.HOLD_NOT_FOUND,
             field="hold",
         )
+    account = found[0]
     locked = hold_qs_select_for_update().get(pk=hold_id)
     locked.account = account
-    return account, locked
+    return account, locked, prior
 
 
-def _replay(account, key: str, fingerprint: str) -> StoreCreditEntry | None:
-    if account is None:
+_ENTRY_TABLE = StoreCreditEntry._meta.db_table
+_LOT_TABLE = StoreCreditLot._meta.db_table
+_ACCOUNT_TABLE = StoreCreditAccount._meta.db_table
+
+
+def _replay(account, prior: dict, key: str, fingerprint: str):
+    """The entry an earlier call with this key wrote, if any.
+
+    `prior` is what was read with the account's lock; the same key with another
+    request raises IdempotencyConflict.
+    """
+    if account is None or (account.pk, key) not in prior:
         return None
-    entry = (
-        StoreCreditEntry.objects.filter(account=account, idempotency_key=key)
-        .order_by("pk")
-        .first()
-    )
-    if entry is not None and entry.request_hash != fingerprint:
+    entry_id, request_hash = prior[account.pk, key]
+    if request_hash != fingerprint:
         raise IdempotencyConflict(
             "This idempotency key was already used for a different operation.",
             field="idempotency_key",
         )
-    if entry is not None:
-        entry.account = account
+    entry = StoreCreditEntry.objects.get(pk=entry_id)
+    entry.account = account
     return entry
 
 
@@ -274,6 +294,50 @@ def _require_room(account: StoreCreditAccount, amount: Decimal):
 # --- writing --------------------------------------------------------------------
 
 
+_ENTRY_FIELDS = [f for f in StoreCreditEntry._meta.concrete_fields if not f.primary_key]
+
+# Appending an entry and storing the account's new balance and held amount is
+# one statement; spending also takes the amount from the account's unspent lots
+# in the same statement (a given lot first, then soonest expiry, then oldest:
+# each lot gives what is left of the amount after the lots before it). One
+# round trip per write keeps the account's lock short (see benchmarks/).
+_WRITE_ENTRY = """
+new_entry AS (
+    INSERT INTO {entry} ({columns}) VALUES ({values}) RETURNING id
+), new_balance AS (
+    UPDATE {account}
+    SET balance = %(balance)s, held = %(held)s, email = %(email)s,
+        updated_at = %(now)s
+    WHERE id = %(account)s
+)""".format(
+    entry=_ENTRY_TABLE,
+    columns=", ".join(f'"{f.column}"' for f in _ENTRY_FIELDS),
+    values=", ".join(f"%(e{n})s" for n in range(len(_ENTRY_FIELDS))),
+    account=_ACCOUNT_TABLE,
+)
+_APPEND_SQL = f"WITH {_WRITE_ENTRY} SELECT id, NULL, NULL, NULL FROM new_entry"
+_SPEND_SQL = f"""
+WITH ordered AS (
+    SELECT id, remaining_amount,
+           SUM(remaining_amount) OVER (
+               ORDER BY id IS DISTINCT FROM %(first_lot)s::bigint,
+                        expires_at ASC NULLS LAST, created_at, id
+           ) - remaining_amount AS before
+    FROM {_LOT_TABLE}
+    WHERE account_id = %(account)s AND remaining_amount > 0
+), taken AS (
+    SELECT id, LEAST(remaining_amount, %(spend)s - before) AS take
+    FROM ordered WHERE before < %(spend)s
+), spent AS (
+    UPDATE {_LOT_TABLE} AS lot SET remaining_amount = lot.remaining_amount - taken.take
+    FROM taken WHERE lot.id = taken.id
+    RETURNING lot.id, lot.expires_at, taken.take
+), {_WRITE_ENTRY}
+SELECT new_entry.id, spent.id, spent.expires_at, spent.take
+FROM new_entry LEFT JOIN spent ON true
+"""
+
+
 def _append(
     account: StoreCreditAccount,
     *,
@@ -287,47 +351,88 @@ def _append(
     held_change: Decimal = Decimal(0),
     customer_note: str = "",
     internal_note: str = "",
+    spend: Decimal | None = None,
+    first_lot_id: int | None = None,
     **links,
 ) -> StoreCreditEntry:
+    """Append an entry and store the account's new balance, in one statement.
+
+    With `spend`, that much is also taken from the account's lots; the entry's
+    `spent_lots` then lists (lot id, expiry, amount taken) for each lot touched.
+    """
+    now = timezone.now()
     account.balance += amount
     account.held += held_change
-    entry = StoreCreditEntry.objects.create(
-        account=account,
-        kind=kind,
-        reason=reason,
-        amount=amount,
-        held_change=held_change,
-        balance_after=account.balance,
-        held_after=account.held,
-        idempotency_key=key,
-        request_hash=fingerprint,
-        customer_note=customer_note or "",
-        internal_note=internal_note or "",
+    account.updated_at = now
+    values = {
+        "account_id": account.pk,
+        "kind": kind,
+        "reason": reason,
+        "amount": amount,
+        "held_change": held_change,
+        "balance_after": account.balance,
+        "held_after": account.held,
+        "idempotency_key": key,
+        "request_hash": fingerprint,
+        "customer_note": customer_note or "",
+        "internal_note": internal_note or "",
+        "created_at": now,
         **actor.as_fields(),
         **reference.as_fields(),
-        **links,
+        **{f"{name}_id": linked.pk for name, linked in links.items()},
+    }
+    for field in _ENTRY_FIELDS:
+        if field.attname not in values:
+            values[field.attname] = field.get_default()
+    params = {
+        f"e{n}": field.get_db_prep_save(values[field.attname], connection)
+        for n, field in enumerate(_ENTRY_FIELDS)
+    }
+    params.update(
+        balance=account.balance,
+        held=account.held,
+        email=account.email,
+        now=now,
+        account=account.pk,
+        spend=spend,
+        first_lot=first_lot_id,
     )
-    logger.info(
-        "storecredit entry",
-        extra={
-            "storecredit_account": account.pk,
-            "storecredit_entry": entry.pk,
-            "kind": kind,
-            "reason": reason,
-            "amount": str(amount),
-            "held_change": str(held_change),
-            "currency": account.currency,
-            "reference": reference.fingerprint(),
-            "actor": actor.type,
-            "actor_user_id": actor.user_id,
-            "actor_app_id": actor.app_id,
-        },
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_APPEND_SQL if spend is None else _SPEND_SQL, params)
+        rows = cursor.fetchall()
+    spent_lots = [(lot_id, expires_at, take) for _, lot_id, expires_at, take in rows]
+    if (
+        spend is not None
+        and sum((take for _, _, take in spent_lots if take is not None), Decimal(0))
+        != spend
+    ):
+        # Lots always sum to the balance; reaching this means the ledger is corrupt.
+        raise RuntimeError(f"Store-credit account {account.pk} lots do not cover debit")
+    entry = StoreCreditEntry(id=rows[0][0], **values)
+    entry._state.adding = False
+    entry._state.db = connection.alias
+    entry.account = account
+    entry.spent_lots = [lot for lot in spent_lots if lot[0] is not None]
+    for name, linked in links.items():
+        setattr(entry, name, linked)
+    if logger.isEnabledFor(logging.INFO):
+        logger.info(
+            "storecredit entry",
+            extra={
+                "storecredit_account": account.pk,
+                "storecredit_entry": entry.pk,
+                "kind": kind,
+                "reason": reason,
+                "amount": str(amount),
+                "held_change": str(held_change),
+                "currency": account.currency,
+                "reference": reference.fingerprint(),
+                "actor": actor.type,
+                "actor_user_id": actor.user_id,
+                "actor_app_id": actor.app_id,
+            },
+        )
     return entry
-
-
-def _save_account(account: StoreCreditAccount):
-    account.save(update_fields=["balance", "held", "email", "updated_at"])
 
 
 def _add_lot(account, amount, kind, expires_at) -> StoreCreditLot:
@@ -338,34 +443,6 @@ def _add_lot(account, amount, kind, expires_at) -> StoreCreditLot:
         remaining_amount=amount,
         expires_at=expires_at,
     )
-
-
-def _consume_lots(
-    account: StoreCreditAccount, amount: Decimal, first_lot_id=None
-) -> list[tuple[StoreCreditLot, Decimal]]:
-    """Take `amount` from lots: soonest-expiring first, then oldest first."""
-    lots = StoreCreditLot.objects.filter(
-        account=account, remaining_amount__gt=0
-    ).order_by(F("expires_at").asc(nulls_last=True), "created_at", "pk")
-    ordered = list(lots.only("pk", "remaining_amount", "expires_at"))
-    if first_lot_id is not None:
-        ordered.sort(key=lambda lot: lot.pk != first_lot_id)
-    taken = []
-    left = amount
-    for lot in ordered:
-        if left <= 0:
-            break
-        take = min(lot.remaining_amount, left)
-        lot.remaining_amount -= take
-        StoreCreditLot.objects.filter(pk=lot.pk).update(
-            remaining_amount=F("remaining_amount") - take
-        )
-        taken.append((lot, take))
-        left -= take
-    if left > 0:
-        # Lots always sum to the balance; reaching this means the ledger is corrupt.
-        raise RuntimeError(f"Store-credit account {account.pk} lots do not cover debit")
-    return taken
 
 
 def _credit_locked(
@@ -400,7 +477,6 @@ def _credit_locked(
         lot=lot,
         **links,
     )
-    _save_account(account)
     return entry
 
 
@@ -408,19 +484,18 @@ def _debit_locked(
     account, amount, *, kind, reason, key, fingerprint, actor, reference, **extra
 ) -> StoreCreditEntry:
     _require_available(account, amount)
-    _consume_lots(account, amount)
     entry = _append(
         account,
         kind=kind,
         reason=reason,
         amount=-amount,
+        spend=amount,
         key=key,
         fingerprint=fingerprint,
         actor=actor,
         reference=reference,
         **extra,
     )
-    _save_account(account)
     return entry
 
 
@@ -477,8 +552,8 @@ def credit(
         internal_note=internal_note,
     )
     with transaction.atomic():
-        account = _lock_account(owner, currency, create=True)
-        if replayed := _replay(account, key, fingerprint):
+        account, prior = _lock_account(owner, currency, key, create=True)
+        if replayed := _replay(account, prior, key, fingerprint):
             return replayed
         return _credit_locked(
             account,
@@ -526,8 +601,8 @@ def debit(
         internal_note=internal_note,
     )
     with transaction.atomic():
-        account = _lock_account(owner, currency)
-        if replayed := _replay(account, key, fingerprint):
+        account, prior = _lock_account(owner, currency, key)
+        if replayed := _replay(account, prior, key, fingerprint):
             return replayed
         account = _require_account(account, currency)
         _require_spendable(account)
@@ -575,8 +650,8 @@ def authorize(
         internal_note=internal_note,
     )
     with transaction.atomic():
-        account = _lock_account(owner, currency)
-        if replayed := _replay(account, key, fingerprint):
+        account, prior = _lock_account(owner, currency, key)
+        if replayed := _replay(account, prior, key, fingerprint):
             hold = StoreCreditHold.objects.get(pk=replayed.hold_id)
             hold.account = account
             return hold
@@ -603,7 +678,6 @@ def authorize(
             internal_note=internal_note,
             hold=hold,
         )
-        _save_account(account)
         return hold
 
 
@@ -662,7 +736,7 @@ def _settle_hold(
     customer_note, internal_note = _validate_notes(customer_note, internal_note)
     _validate_context(actor, reference)
     with transaction.atomic():
-        account, hold = _lock_hold(hold)
+        account, hold, prior = _lock_hold(hold, key)
         if amount is not None:
             # The currency (and so the precision) is known once the hold is
             # loaded; nothing is written yet, so a refusal leaves no trace.
@@ -675,17 +749,16 @@ def _settle_hold(
             customer_note=customer_note,
             internal_note=internal_note,
         )
-        if replayed := _replay(account, key, fingerprint):
+        if replayed := _replay(account, prior, key, fingerprint):
             return replayed
         amount = _hold_amount(hold, amount)
         reference = _hold_reference(hold, reference)
         if operation == "capture":
-            _consume_lots(account, amount)
             hold.captured_amount += amount
-            kind, balance_change = EntryKind.CAPTURE, -amount
+            kind, balance_change, spend = EntryKind.CAPTURE, -amount, amount
         else:
             hold.released_amount += amount
-            kind, balance_change = EntryKind.RELEASE, Decimal(0)
+            kind, balance_change, spend = EntryKind.RELEASE, Decimal(0), None
         _close_hold_if_done(hold, reference)
         entry = _append(
             account,
@@ -699,9 +772,9 @@ def _settle_hold(
             reference=reference,
             customer_note=customer_note,
             internal_note=internal_note,
+            spend=spend,
             hold=hold,
         )
-        _save_account(account)
         return entry
 
 
@@ -823,8 +896,8 @@ def refund(
         internal_note=internal_note,
     )
     with transaction.atomic():
-        account = _lock_account(owner, currency)
-        if replayed := _replay(account, key, fingerprint):
+        account, prior = _lock_account(owner, currency, key)
+        if replayed := _replay(account, prior, key, fingerprint):
             return replayed
         refundable = refundable_amount(account, reference)
         if amount > refundable:
@@ -907,8 +980,8 @@ def adjust(
         internal_note=internal_note,
     )
     with transaction.atomic():
-        account = _lock_account(owner, currency)
-        if replayed := _replay(account, key, fingerprint):
+        account, prior = _lock_account(owner, currency, key)
+        if replayed := _replay(account, prior, key, fingerprint):
             return replayed
         account = _require_account(account, currency)
         return _debit_locked(
@@ -973,13 +1046,11 @@ def transfer(
                 code=StoreCreditErrorCode.SAME_ACCOUNT,
                 field="recipient",
             )
-        locked = {
-            a.pk: a
-            for a in account_qs_select_for_update().filter(
-                pk__in=[source_id, target_id]
-            )
-        }
-        source, target = locked[source_id], locked[target_id]
+        received_key = _received_key(source_id, key)
+        found, prior = lock_accounts_with_entries(
+            BY_IDS, [[source_id, target_id]], [key, received_key]
+        )
+        source, target = sorted(found, key=lambda a: a.pk != source_id)
         fingerprint = _fingerprint(
             "transfer",
             amount=amount,
@@ -988,9 +1059,8 @@ def transfer(
             customer_note=customer_note,
             internal_note=internal_note,
         )
-        received_key = _received_key(source_id, key)
-        sent = _replay(source, key, fingerprint)
-        received = _replay(target, received_key, fingerprint)
+        sent = _replay(source, prior, key, fingerprint)
+        received = _replay(target, prior, received_key, fingerprint)
         if sent and received:
             return TransferResult(debit=sent, credit=received)
         if sent or received:
@@ -1001,13 +1071,12 @@ def transfer(
         _require_spendable(source)
         _require_available(source, amount)
         _require_room(target, amount)
-        taken = _consume_lots(source, amount)
-        expiries = [lot.expires_at for lot, _ in taken if lot.expires_at]
         debit_entry = _append(
             source,
             kind=EntryKind.DEBIT,
             reason=Reason.TRANSFER,
             amount=-amount,
+            spend=amount,
             key=key,
             fingerprint=fingerprint,
             actor=actor,
@@ -1015,7 +1084,7 @@ def transfer(
             customer_note=customer_note,
             internal_note=internal_note,
         )
-        _save_account(source)
+        expiries = [expires for _, expires, _ in debit_entry.spent_lots if expires]
         credit_entry = _credit_locked(
             target,
             amount,
@@ -1084,19 +1153,12 @@ def reverse(
         internal_note=internal_note,
     )
     with transaction.atomic():
-        account = (
-            account_qs_select_for_update()
-            .filter(
-                pk=Subquery(
-                    StoreCreditEntry.objects.filter(pk=entry_id).values("account_id")
-                )
-            )
-            .first()
-        )
+        found, prior = lock_accounts_with_entries(OF_ENTRY, [entry_id], [key])
+        account = found[0] if found else None
         if account is None:
             raise NotFound("Entry not found.", field="entry")
         original = StoreCreditEntry.objects.get(pk=entry_id)
-        if replayed := _replay(account, key, fingerprint):
+        if replayed := _replay(account, prior, key, fingerprint):
             return replayed
         reversible = (EntryKind.CREDIT, EntryKind.REFUND, EntryKind.DEBIT)
         if original.kind not in reversible or original.reason == Reason.TRANSFER:
@@ -1140,16 +1202,15 @@ def reverse(
         )
         if amount > 0:
             _require_available(account, amount)
-            _consume_lots(account, amount, first_lot_id=original.lot_id)
-            reversal = _append(
+            return _append(
                 account,
                 kind=EntryKind.REVERSAL,
                 reason=original.reason,
                 amount=-amount,
+                spend=amount,
+                first_lot_id=original.lot_id,
                 **common,
             )
-            _save_account(account)
-            return reversal
         return _credit_locked(
             account,
             -amount,
@@ -1183,14 +1244,10 @@ def expire_due_lots(now: datetime | None = None, limit: int = 1000):
     entries = []
     for account_id in account_ids:
         with transaction.atomic():
-            account = (
-                account_qs_select_for_update()
-                .select_for_update(skip_locked=True, of=("self",))
-                .filter(pk=account_id)
-                .first()
-            )
-            if account is None:
+            found = lock_accounts(BY_ID, [account_id], skip_locked=True)
+            if not found:
                 continue
+            account = found[0]
             entries.extend(_expire_account_lots(account, now))
     return entries
 
@@ -1224,8 +1281,6 @@ def _expire_account_lots(account, now) -> list[StoreCreditEntry]:
                 lot=lot,
             )
         )
-    if entries:
-        _save_account(account)
     return entries
 
 
@@ -1250,7 +1305,7 @@ def set_status(account: StoreCreditAccount, status: str, note: str | None = None
     if note is not None and not isinstance(note, str):
         raise StoreCreditError("A note must be text.", field="note")
     with transaction.atomic():
-        locked = account_qs_select_for_update().get(pk=account.pk)
+        (locked,) = lock_accounts(BY_ID, [account.pk])
         locked.status = status
         fields = ["status", "updated_at"]
         if note is not None:

@@ -2,9 +2,36 @@
 
 Order: accounts by primary key, then the hold or withdrawal being changed.
 Lots are changed only under their account's lock and need no lock of their own.
+
+The ledger locks accounts with `lock_accounts`: hand-written statements that
+return model instances, because the lock is on every hot path (benchmarks/).
+The querysets serve code outside the ledger.
 """
 
-from .models import StoreCreditAccount, StoreCreditHold, StoreCreditWithdrawal
+from django.db import connection
+
+from .models import (
+    StoreCreditAccount,
+    StoreCreditEntry,
+    StoreCreditHold,
+    StoreCreditWithdrawal,
+)
+
+_ACCOUNT_TABLE = StoreCreditAccount._meta.db_table
+_ENTRY_TABLE = StoreCreditEntry._meta.db_table
+_ACCOUNT_FIELDS = [field.attname for field in StoreCreditAccount._meta.concrete_fields]
+_SELECT_ACCOUNT = "SELECT {columns} FROM {table}".format(
+    columns=", ".join(f'"{name}"' for name in _ACCOUNT_FIELDS), table=_ACCOUNT_TABLE
+)
+
+# Which accounts to lock: WHERE clauses over the account table.
+BY_ID = "id = %s"
+BY_IDS = "id = ANY(%s)"
+OF_CUSTOMER = "user_id = %s AND currency = %s"
+OF_HOLD = (
+    f"id = (SELECT account_id FROM {StoreCreditHold._meta.db_table} WHERE id = %s)"
+)
+OF_ENTRY = f"id = (SELECT account_id FROM {_ENTRY_TABLE} WHERE id = %s)"
 
 
 def account_qs_select_for_update():
@@ -17,3 +44,51 @@ def hold_qs_select_for_update():
 
 def withdrawal_qs_select_for_update():
     return StoreCreditWithdrawal.objects.select_for_update(of=("self",))
+
+
+def _lock_sql(where: str, skip_locked: bool) -> str:
+    skip = " SKIP LOCKED" if skip_locked else ""
+    return f"{_SELECT_ACCOUNT} WHERE {where} ORDER BY id FOR UPDATE{skip}"
+
+
+def _accounts(rows) -> list[StoreCreditAccount]:
+    return [StoreCreditAccount.from_db("default", _ACCOUNT_FIELDS, row) for row in rows]
+
+
+def lock_accounts(where: str, params, *, skip_locked=False) -> list[StoreCreditAccount]:
+    """Lock the accounts matching `where`, in primary-key order."""
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_sql(where, skip_locked), params)
+        return _accounts(cursor.fetchall())
+
+
+def lock_accounts_with_entries(where: str, params, keys) -> tuple[list, dict]:
+    """Lock accounts as `lock_accounts` does and read the entries written under
+    `keys` (idempotency keys): {(account id, key): (entry id, request hash)}.
+
+    Both statements go in one round trip. The second starts once the locks are
+    granted and, in READ COMMITTED, takes a fresh snapshot: it sees what the
+    previous holder of a lock committed, so a retry never writes twice.
+    """
+    keyed = (
+        f"SELECT account_id, idempotency_key, id, request_hash FROM {_ENTRY_TABLE} "
+        f"WHERE account_id IN (SELECT id FROM {_ACCOUNT_TABLE} WHERE {where}) "
+        "AND idempotency_key = ANY(%s)"
+    )
+    keys = list(keys)
+    with connection.cursor() as cursor:
+        if connection.settings_dict["OPTIONS"].get("server_side_binding") is True:
+            # Server-side binding cannot send two statements at once.
+            cursor.execute(_lock_sql(where, False), params)
+            rows = cursor.fetchall()
+            cursor.execute(keyed, [*params, keys])
+        else:
+            cursor.execute(
+                f"{_lock_sql(where, False)}; {keyed}", [*params, *params, keys]
+            )
+            rows = cursor.fetchall()
+            cursor.nextset()
+        entries = {
+            (a, k): (pk, fingerprint) for a, k, pk, fingerprint in cursor.fetchall()
+        }
+    return _accounts(rows), entries

@@ -1,0 +1,353 @@
+"""Ledger benchmarks, each against a baseline measured in the same run.
+
+1. Debit throughput of `ledger.debit` against raw SQL doing the same transaction
+   shape (lock the account, update its balance, consume a lot, insert an entry),
+   with the same number of worker processes on the same database: one hot
+   account, then 10,000 accounts.
+2. Latency of reading a balance and of fetching a deep page of history (keyset:
+   50 entries before a cursor) for an account with 1,000 and one with 1,000,000
+   entries.
+
+Run with `make bench`; it creates and migrates its own database.
+"""
+
+import argparse
+import multiprocessing
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from decimal import Decimal
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
+django.setup()
+
+import psycopg  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, connections  # noqa: E402
+
+from saleor_storecredit import ledger  # noqa: E402
+from saleor_storecredit.models import StoreCreditAccount, StoreCreditEntry  # noqa: E402
+from saleor_storecredit.verification import find_problems  # noqa: E402
+
+ACCOUNT = StoreCreditAccount._meta.db_table
+LOT = "storecredit_storecreditlot"
+ENTRY = StoreCreditEntry._meta.db_table
+
+
+def conninfo(dbname=None) -> str:
+    db = settings.DATABASES["default"]
+    parts = {
+        "dbname": dbname or db["NAME"],
+        "user": db["USER"],
+        "password": db["PASSWORD"],
+        "host": db["HOST"],
+        "port": db["PORT"],
+    }
+    return " ".join(f"{k}='{v}'" for k, v in parts.items() if v)
+
+
+def recreate_database():
+    name = settings.DATABASES["default"]["NAME"]
+    with psycopg.connect(conninfo("postgres"), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    call_command("migrate", verbosity=0)
+
+
+def sql(statement, params=None):
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if cursor.description else None
+
+
+# --- seeding (SQL, consistent with the ledger's invariants) ---------------------
+
+
+def seed_accounts(count: int, balance: Decimal, prefix: str) -> list[int]:
+    """`count` accounts, each with one lot and one credit entry of `balance`."""
+    sql(
+        f"""
+        INSERT INTO {ACCOUNT} (email, currency, balance, held, status, note,
+                               created_at, updated_at)
+        SELECT %(prefix)s || g || '@example.com', 'USD', %(balance)s, 0, 'active', '',
+               now(), now()
+        FROM generate_series(1, %(count)s) g;
+        INSERT INTO {LOT} (account_id, kind, original_amount, remaining_amount,
+                           created_at)
+        SELECT id, 'store_credit', balance, balance, now() FROM {ACCOUNT}
+        WHERE email LIKE %(prefix)s || '%%';
+        INSERT INTO {ENTRY} (account_id, kind, reason, amount, held_change,
+                             balance_after, held_after, lot_id, customer_note,
+                             internal_note, actor_type, idempotency_key,
+                             request_hash, created_at)
+        SELECT account_id, 'credit', 'import', original_amount, 0, original_amount, 0,
+               id, '', '', 'system', 'seed', '', now()
+        FROM {LOT} WHERE account_id IN (
+            SELECT id FROM {ACCOUNT} WHERE email LIKE %(prefix)s || '%%');
+        """,
+        {"prefix": prefix, "balance": balance, "count": count},
+    )
+    rows = sql(
+        f"SELECT id FROM {ACCOUNT} WHERE email LIKE %s ORDER BY id", [prefix + "%"]
+    )
+    return [row[0] for row in rows]
+
+
+def seed_history(user, entries: int) -> int:
+    """An account whose history has `entries` credits of 0.01 (one lot holds them)."""
+    total = Decimal(entries) / 100
+    account_id = sql(
+        f"""
+        INSERT INTO {ACCOUNT} (user_id, email, currency, balance, held, status, note,
+                               created_at, updated_at)
+        VALUES (%s, %s, 'USD', %s, 0, 'active', '', now(), now()) RETURNING id
+        """,
+        [user.pk, user.email, total],
+    )[0][0]
+    lot_id = sql(
+        f"""
+        INSERT INTO {LOT} (account_id, kind, original_amount, remaining_amount,
+                           created_at)
+        VALUES (%s, 'store_credit', %s, %s, now()) RETURNING id
+        """,
+        [account_id, total, total],
+    )[0][0]
+    sql(
+        f"""
+        INSERT INTO {ENTRY} (account_id, kind, reason, amount, held_change,
+                             balance_after, held_after, lot_id, customer_note,
+                             internal_note, actor_type, idempotency_key,
+                             request_hash, created_at)
+        SELECT %(account)s, 'credit', 'import', 0.01, 0, i * 0.01, 0, %(lot)s, '', '',
+               'system', 'seed-' || i, '',
+               now() - (%(entries)s - i) * interval '1 second'
+        FROM generate_series(1, %(entries)s) i
+        """,
+        {"account": account_id, "lot": lot_id, "entries": entries},
+    )
+    return account_id
+
+
+# --- debit throughput ---------------------------------------------------------------
+
+
+def ledger_debit(state, account_id):
+    ledger.debit(
+        StoreCreditAccount(pk=account_id, currency="USD"),
+        state["amount"](),
+        "USD",
+        idempotency_key=uuid.uuid4().hex,
+    )
+
+
+RAW_LOCK = f"SELECT balance, held FROM {ACCOUNT} WHERE id = %s FOR UPDATE"
+RAW_LOT = (
+    f"SELECT id FROM {LOT} WHERE account_id = %s AND remaining_amount > 0 "
+    "ORDER BY expires_at NULLS LAST, created_at, id LIMIT 1"
+)
+RAW_TAKE = f"UPDATE {LOT} SET remaining_amount = remaining_amount - %s WHERE id = %s"
+RAW_BALANCE = (
+    f"UPDATE {ACCOUNT} SET balance = balance - %s, updated_at = now() "
+    "WHERE id = %s RETURNING balance, held"
+)
+RAW_ENTRY = f"""
+    INSERT INTO {ENTRY} (account_id, kind, reason, amount, held_change,
+                         balance_after, held_after, customer_note, internal_note,
+                         actor_type, idempotency_key, request_hash, created_at)
+    VALUES (%s, 'debit', 'payment', %s, 0, %s, 0, '', '', 'system', %s, '', now())
+"""
+
+
+def raw_debit(state, account_id):
+    amount = Decimal(state["amount"]())
+    with state["raw"].transaction():
+        cursor = state["raw"].cursor()
+        balance, held = cursor.execute(RAW_LOCK, [account_id]).fetchone()
+        if balance - held < amount:
+            raise RuntimeError("benchmark account ran dry")
+        (lot_id,) = cursor.execute(RAW_LOT, [account_id]).fetchone()
+        cursor.execute(RAW_TAKE, [amount, lot_id])
+        balance, held = cursor.execute(RAW_BALANCE, [amount, account_id]).fetchone()
+        cursor.execute(RAW_ENTRY, [account_id, -amount, balance, uuid.uuid4().hex])
+
+
+def worker(kind, account_ids, duration, barrier, results, seed):
+    connections.close_all()  # never share the parent's connection
+    rng = random.Random(seed)
+    state = {"amount": lambda: f"{rng.randint(1, 100) / 100:.2f}"}
+    if kind.startswith("raw"):
+        # "raw": connection settings as Django (and so Saleor) uses them, without
+        # server-side prepared statements; "raw-prepared": psycopg's defaults,
+        # which prepare a statement after its fifth use.
+        state["raw"] = psycopg.connect(
+            conninfo(),
+            **({} if kind == "raw-prepared" else {"prepare_threshold": None}),
+        )
+        debit = raw_debit
+    else:
+        connection.ensure_connection()
+        debit = ledger_debit
+    barrier.wait()
+    done = 0
+    deadline = time.perf_counter() + duration
+    while time.perf_counter() < deadline:
+        debit(state, rng.choice(account_ids))
+        done += 1
+    results.put(done)
+    connections.close_all()
+    if "raw" in state:
+        state["raw"].close()
+
+
+def throughput(kind, account_ids, workers, duration) -> float:
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(workers + 1)
+    results = context.Queue()
+    connections.close_all()
+    processes = [
+        context.Process(
+            target=worker,
+            args=(kind, account_ids, duration, barrier, results, n),
+        )
+        for n in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    barrier.wait()
+    started = time.perf_counter()
+    total = sum(results.get() for _ in processes)
+    elapsed = max(time.perf_counter() - started, duration)
+    for process in processes:
+        process.join()
+        if process.exitcode:
+            sys.exit(f"a {kind} worker failed")
+    return total / elapsed
+
+
+KINDS = ("ledger", "raw", "raw-prepared")
+
+
+def compare_debits(label, account_ids, workers, duration, rounds):
+    """Alternate the ledger and the baselines so background noise hits all alike."""
+    rates = {kind: [] for kind in KINDS}
+    for _ in range(rounds):
+        for kind in KINDS:
+            rates[kind].append(throughput(kind, account_ids, workers, duration))
+    ledger_rate, raw_rate, prepared_rate = (
+        statistics.mean(rates[kind]) for kind in KINDS
+    )
+    print(
+        f"debit throughput, {label}, {workers} workers: "
+        f"ledger {ledger_rate:.1f}/s  raw SQL {raw_rate:.1f}/s  "
+        f"ratio {ledger_rate / raw_rate:.2f}x  "
+        f"(raw SQL with prepared statements {prepared_rate:.1f}/s, "
+        f"ratio {ledger_rate / prepared_rate:.2f}x)",
+        flush=True,
+    )
+    return ledger_rate / raw_rate
+
+
+# --- read latency -------------------------------------------------------------------
+
+
+def latency_ms(query, repeat) -> float:
+    for _ in range(max(repeat // 10, 5)):
+        query()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        query()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def read_latencies(users, repeat):
+    results = {}
+    for label, (user, account_id) in users.items():
+        cursor_id = sql(
+            f"SELECT id FROM {ENTRY} WHERE account_id = %s AND idempotency_key = %s",
+            [account_id, "seed-100"],
+        )[0][0]
+
+        def balance(user=user):
+            return ledger.get_account(user, "USD").balance
+
+        def deep_page(account_id=account_id, cursor_id=cursor_id):
+            page = list(
+                StoreCreditEntry.objects.filter(account_id=account_id, id__lt=cursor_id)
+                .order_by("-id")
+                .values_list("id", "amount", "balance_after", "kind", "created_at")[:50]
+            )
+            assert len(page) == 50
+            return page
+
+        results[label] = (latency_ms(balance, repeat), latency_ms(deep_page, repeat))
+    small, large = results["1,000"], results["1,000,000"]
+    for label, (balance, page) in results.items():
+        print(
+            f"read latency, {label:>9} entries: balance {balance:.3f} ms  "
+            f"deep history page {page:.3f} ms"
+        )
+    print(
+        f"read latency ratio 1M/1k: balance {large[0] / small[0]:.2f}x  "
+        f"deep history page {large[1] / small[1]:.2f}x",
+        flush=True,
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=6, help="per measurement")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--accounts", type=int, default=10_000)
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=300)
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    print(f"database {settings.DATABASES['default']['NAME']}: recreating", flush=True)
+    recreate_database()
+
+    hot = seed_accounts(1, Decimal("100000000"), "hot")
+    many = seed_accounts(args.accounts, Decimal("10000"), "many")
+    sql("ANALYZE")
+    ratios = [
+        compare_debits("1 hot account", hot, args.workers, args.seconds, args.rounds),
+        compare_debits(
+            f"{args.accounts:,} accounts", many, args.workers, args.seconds, args.rounds
+        ),
+    ]
+
+    User = get_user_model()
+    users = {}
+    for label, entries in (("1,000", 1_000), ("1,000,000", args.entries)):
+        user = User.objects.create_user(username=f"history-{entries}")
+        user.email = f"history-{entries}@example.com"
+        user.save()
+        seeded = time.perf_counter()
+        users[label] = (user, seed_history(user, entries))
+        print(
+            f"seeded {entries:,} entries in {time.perf_counter() - seeded:.1f} s",
+            flush=True,
+        )
+    sql("ANALYZE")
+    read_latencies(users, args.repeat)
+
+    problems = find_problems()
+    print(f"storecredit_verify after the run: {len(problems)} problem(s)")
+    print(f"benchmark finished in {time.perf_counter() - started:.0f} s")
+    target = min(ratios) >= 0.5
+    print(f"target ledger >= 0.5x raw SQL: {'met' if target else 'NOT met'}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
