@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The demo: a throwaway Saleor database with sample data and store credit enabled,
 # the storefront flows played through /graphql/, then Saleor serving on localhost.
-# Needs Saleor core importable by SALEOR_PYTHON (default: the project's virtualenv).
+# Needs Saleor core: SALEOR_DIR or SALEOR_PYTHON (see resolve_saleor in env.sh).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 
-SALEOR_PYTHON="${SALEOR_PYTHON:-$VENV/bin/python}"
-if ! "$SALEOR_PYTHON" -c 'import saleor, uvicorn' >/dev/null 2>&1; then
+resolve_saleor
+if ! saleor_importable uvicorn; then
     cat >&2 <<MESSAGE
 The demo needs Saleor core, which $SALEOR_PYTHON cannot import.
 
@@ -15,7 +15,7 @@ Install Saleor 3.23 (Python 3.12) next to this project, then run the demo with i
 
     git clone --branch 3.23.28 https://github.com/saleor/saleor.git ../saleor
     (cd ../saleor && pip install uv && uv sync --frozen)
-    SALEOR_PYTHON=../saleor/.venv/bin/python make demo
+    SALEOR_DIR=../saleor make demo
 MESSAGE
     exit 1
 fi
@@ -34,7 +34,7 @@ PY
 
 export DATABASE_URL="$base/$DEMO_DB"
 export DJANGO_SETTINGS_MODULE=saleor_storecredit.demo.settings
-export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONPATH="$SALEOR_PATH"
 export SECRET_KEY="${SECRET_KEY:-storecredit-demo-secret}"
 export DEBUG=True
 "$SALEOR_PYTHON" -m django storecredit_demo "$@"

@@ -102,3 +102,22 @@ stop_postgres() {
         rm -rf "$PG_TMP"
     fi
 }
+
+# Where Saleor core is: SALEOR_DIR (a Saleor checkout with its own .venv, as
+# `uv sync` makes it) or SALEOR_PYTHON (any Python that can import saleor);
+# default: the project's virtualenv. Sets SALEOR_PYTHON and SALEOR_PATH (the
+# PYTHONPATH that runs this project's code inside that Saleor).
+resolve_saleor() {
+    SALEOR_PATH="$ROOT"
+    if [ -n "${SALEOR_DIR:-}" ]; then
+        SALEOR_DIR="$(cd "$SALEOR_DIR" && pwd)"
+        SALEOR_PYTHON="${SALEOR_PYTHON:-$SALEOR_DIR/.venv/bin/python}"
+        SALEOR_PATH="$ROOT:$SALEOR_DIR"
+    fi
+    SALEOR_PYTHON="${SALEOR_PYTHON:-$VENV/bin/python}"
+    SALEOR_PATH="$SALEOR_PATH${PYTHONPATH:+:$PYTHONPATH}"
+}
+
+saleor_importable() {
+    PYTHONPATH="$SALEOR_PATH" "$SALEOR_PYTHON" -c "import saleor${1:+, $1}" >/dev/null 2>&1
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one test command: lint, the core suite, then the Saleor suite when Saleor
-# core is importable (SALEOR_PYTHON, default: the project's virtualenv).
+# core is importable (SALEOR_DIR or SALEOR_PYTHON, see resolve_saleor in env.sh).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -16,20 +16,22 @@ status=0
 say "core suite (ledger, models, services, concurrency)"
 "$VENV/bin/pytest" -c pytest.ini "$@" || status=$?
 
-SALEOR_PYTHON="${SALEOR_PYTHON:-$VENV/bin/python}"
-if "$SALEOR_PYTHON" -c 'import saleor' >/dev/null 2>&1; then
-    version="$("$SALEOR_PYTHON" -c 'import saleor; print(saleor.__version__)')"
+resolve_saleor
+if saleor_importable; then
+    version="$(PYTHONPATH="$SALEOR_PATH" "$SALEOR_PYTHON" -c 'import saleor; print(saleor.__version__)')"
     say "Saleor suite against Saleor $version ($SALEOR_PYTHON)"
-    saleor_db="${DATABASE_URL%/*}/storecredit_saleor"
-    DATABASE_URL="$saleor_db" PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" \
+    # One database per Saleor version: --reuse-db must not mix their migrations.
+    saleor_db="${DATABASE_URL%/*}/storecredit_saleor_$(echo "$version" | tr -c 'a-zA-Z0-9\n' _)"
+    DATABASE_URL="$saleor_db" PYTHONPATH="$SALEOR_PATH" \
         "$SALEOR_PYTHON" -m pytest -c tests/saleor/pytest.ini --reuse-db "$@" || status=$?
 else
     cat >&2 <<'BANNER'
 
 ################################################################################
 #  SALEOR SUITE SKIPPED: Saleor core is not importable.                        #
-#  Only the core suite ran. To run the Saleor suite, point SALEOR_PYTHON at a  #
-#  Python that can `import saleor` (Saleor 3.21+ with its test dependencies).  #
+#  Only the core suite ran. To run the Saleor suite, set SALEOR_DIR to a       #
+#  Saleor checkout synced with `uv sync --frozen --all-groups` (or set         #
+#  SALEOR_PYTHON to a Python that can `import saleor` and its test tools).     #
 ################################################################################
 BANNER
 fi
