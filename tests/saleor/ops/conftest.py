@@ -60,3 +60,13 @@ def email_settings(port, **extra):
         "email_sender_name": "Shop",
         **extra,
     }
+
+
+@pytest.fixture
+def customer_checkout(checkout_ready_to_complete, customer_user):
+    """A checkout of the logged-in customer, ready to pay."""
+    checkout = checkout_ready_to_complete
+    checkout.user = customer_user
+    checkout.email = customer_user.email
+    checkout.save(update_fields=["user", "email"])
+    return checkout

@@ -1,0 +1,95 @@
+"""A mail server outage never fails a checkout or an order change."""
+
+import logging
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from saleor.order.models import Order
+
+from saleor_storecredit import ledger
+from saleor_storecredit.models import LotKind, StoreCreditLot
+from saleor_storecredit.notifications_config import StoreCreditNotifyEvent as Event
+from saleor_storecredit.verification import find_problems
+
+from ..gateway.utils import (
+    apply_credit,
+    balance,
+    checkout_total,
+    complete,
+    pay_rest_by_app,
+)
+from .conftest import closed_port, configure, email_settings
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_markers():
+    cache.clear()
+    yield
+    assert find_problems() == []
+
+
+def test_top_up_checkout_completes_while_the_mail_server_is_down(
+    notified,
+    user_api_client,
+    app_api_client,
+    permission_manage_payments,
+    customer_user,
+    customer_checkout,
+    caplog,
+):
+    sku = customer_checkout.lines.get().variant.sku
+    configure(**email_settings(closed_port()), top_up_skus=sku)
+    ledger.credit(customer_user, "5.00", "USD", idempotency_key="old credit")
+    total = checkout_total(customer_checkout)
+    assert apply_credit(user_api_client, customer_checkout)["errors"] == []
+    pay_rest_by_app(
+        app_api_client, permission_manage_payments, customer_checkout, total - 5
+    )
+
+    with caplog.at_level(logging.ERROR, logger="saleor_storecredit.notifications"):
+        result = complete(user_api_client, customer_checkout)
+
+    assert result["errors"] == []
+    order = Order.objects.get()
+    line = order.lines.get()
+    bought = line.unit_price_gross_amount * line.quantity
+    # The credit paid was taken, the top-up bought was credited.
+    assert balance(customer_user) == (bought, Decimal(0))
+    assert StoreCreditLot.objects.filter(kind=LotKind.TOP_UP).count() == 1
+    # Whatever the gateway told (see notify_entry's callers), nothing surfaced.
+    assert set(event for event, _ in notified) <= {Event.CREDIT_ADDED}
+
+
+WITHDRAWAL_REQUEST = """
+mutation ($amount: Decimal!) {
+  storeCreditWithdrawalRequest(currency: "USD", amount: $amount, note: "IBAN X") {
+    withdrawal { status amount { amount } }
+    errors { code message }
+  }
+}
+"""
+
+
+def test_withdrawal_request_succeeds_while_the_mail_server_is_down(
+    notified, user_api_client, customer_user, caplog
+):
+    configure(
+        **email_settings(closed_port()),
+        allow_withdrawals=True,
+        staff_notification_emails="finance@example.com",
+    )
+    ledger.credit(customer_user, "30.00", "USD", idempotency_key="c")
+
+    with caplog.at_level(logging.ERROR, logger="saleor_storecredit.notifications"):
+        response = user_api_client.post_graphql(WITHDRAWAL_REQUEST, {"amount": "12"})
+
+    data = response.json()["data"]["storeCreditWithdrawalRequest"]
+    assert data["errors"] == []
+    assert data["withdrawal"]["status"] == "PENDING"
+    assert balance(customer_user) == (Decimal("30.00"), Decimal("12.00"))
+    # Staff apps were told; the email failed and was only logged.
+    assert [event for event, _ in notified] == [Event.WITHDRAWAL_REQUESTED]
+    assert "Store-credit email failed" in caplog.text
