@@ -183,3 +183,123 @@ def test_total_dropping_after_apply_does_not_overpay(
     assert Order.objects.get().charge_status == OrderChargeStatus.FULL
     assert credit_item().charged_value == new_total
     assert balance(customer_user) == (total + 100 - new_total, Decimal(0))
+
+
+@pytest.mark.parametrize(
+    ("setup", "amount", "code"),
+    [
+        ("no_credit", None, "INSUFFICIENT_FUNDS"),
+        ("on_hold", None, "ACCOUNT_ON_HOLD"),
+        ("inactive", None, "GATEWAY_INACTIVE"),
+        ("other_channel", None, "NOT_ELIGIBLE"),
+        ("minimum", None, "BELOW_MINIMUM"),
+        ("no_partial", None, "PARTIAL_PAYMENT_NOT_ALLOWED"),
+        ("locked", None, "CHECKOUT_LOCKED"),
+        ("paid", None, "NOTHING_TO_PAY"),
+        (None, "0.001", "TOO_MANY_DECIMAL_PLACES"),
+        (None, "1e20", "AMOUNT_TOO_LARGE"),
+    ],
+)
+def test_apply_refusals_have_distinct_codes_and_move_nothing(
+    user_api_client,
+    app_api_client,
+    permission_manage_payments,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    give_credit,
+    ledger_consistent,
+    setup,
+    amount,
+    code,
+):
+    from django.utils import timezone
+
+    from saleor_storecredit import ledger
+    from saleor_storecredit.models import AccountStatus, StoreCreditAccount
+
+    from .conftest import configure
+
+    total = checkout_total(customer_checkout)
+    if setup != "no_credit":
+        give_credit(customer_user, "10.00")
+    if setup == "on_hold":
+        ledger.set_status(
+            StoreCreditAccount.objects.get(user=customer_user), AccountStatus.ON_HOLD
+        )
+    elif setup == "inactive":
+        configure(active=False)
+    elif setup == "other_channel":
+        configure(channels="another-channel")
+    elif setup == "minimum":
+        configure(minimum_order_total=str(total + 1))
+    elif setup == "no_partial":
+        configure(allow_partial_payment=False)
+    elif setup == "locked":
+        customer_checkout.completing_started_at = timezone.now()
+        customer_checkout.save(update_fields=["completing_started_at"])
+    elif setup == "paid":
+        pay_rest_by_app(
+            app_api_client, permission_manage_payments, customer_checkout, total
+        )
+
+    result = apply_credit(user_api_client, customer_checkout, amount)
+
+    assert result["errors"][0]["code"] == code, result
+    assert result["errors"][0]["message"]
+    assert not TransactionItem.objects.filter(app_identifier=PLUGIN_ID).exists()
+    if setup != "no_credit":
+        assert balance(customer_user) == (Decimal("10.00"), Decimal(0))
+
+
+CHECKOUT_LINES_UPDATE = """
+mutation ($id: ID!, $lines: [CheckoutLineUpdateInput!]!) {
+  checkoutLinesUpdate(id: $id, lines: $lines) { errors { code message } }
+}
+"""
+
+
+def test_auto_apply_keeps_credit_in_step_with_the_checkout(
+    user_api_client,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    give_credit,
+    ledger_consistent,
+):
+    import graphene
+    from saleor.graphql.tests.utils import get_graphql_content
+
+    from .conftest import configure
+    from .utils import checkout_id
+
+    configure(auto_apply=True)
+    give_credit(customer_user, "1000.00")
+    line = customer_checkout.lines.get()
+
+    def set_quantity(quantity):
+        content = get_graphql_content(
+            user_api_client.post_graphql(
+                CHECKOUT_LINES_UPDATE,
+                {
+                    "id": checkout_id(customer_checkout),
+                    "lines": [
+                        {
+                            "lineId": graphene.Node.to_global_id(
+                                "CheckoutLine", line.pk
+                            ),
+                            "quantity": quantity,
+                        }
+                    ],
+                },
+            )
+        )
+        assert content["data"]["checkoutLinesUpdate"]["errors"] == []
+
+    set_quantity(5)
+    assert credit_item().authorized_value == checkout_total(customer_checkout)
+
+    set_quantity(1)
+    smaller = checkout_total(customer_checkout)
+    assert credit_item().authorized_value == smaller
+    assert balance(customer_user) == (Decimal("1000.00"), smaller)

@@ -43,11 +43,13 @@ def checkout_id(checkout) -> str:
 
 
 def checkout_total(checkout) -> Decimal:
+    """The total as Saleor computes it now (prices refreshed)."""
+    checkout.refresh_from_db()
     manager = get_plugins_manager(allow_replica=False)
     lines, _ = fetch_checkout_lines(checkout)
     info = fetch_checkout_info(checkout, lines, manager)
     return calculate_checkout_total_with_gift_cards(
-        manager=manager, checkout_info=info, lines=lines
+        manager=manager, checkout_info=info, lines=lines, force_update=True
     ).gross.amount
 
 
