@@ -320,6 +320,7 @@ def import_file(
     skip_bad_rows: bool = False,
     on_bad_row: Callable[[BadRow], None] = lambda bad: None,
     on_progress: Callable[[str, int, int], None] = lambda stage, done, total: None,
+    on_credited: Callable[[object], None] = lambda entry: None,
 ) -> ImportResult:
     """Validate the whole file, then credit each good row once.
 
@@ -350,7 +351,11 @@ def import_file(
             with transaction.atomic():
                 for row in rows:
                     if isinstance(row, ImportRow):
-                        _credit(row, occurrences, users, result, on_bad_row, started_at)
+                        entry = _credit(
+                            row, occurrences, users, result, on_bad_row, started_at
+                        )
+                        if entry is not None:
+                            on_credited(entry)
             done += len(rows)
             on_progress("imported", done, result.rows)
     finally:
@@ -359,6 +364,7 @@ def import_file(
 
 
 def _credit(row: ImportRow, occurrences, users, result, on_bad_row, started_at):
+    """Credit one row; returns the entry when this run created it."""
     occurrence = occurrences.next(row.digest())
     if occurrence:
         result.repeated_rows += 1
@@ -377,8 +383,9 @@ def _credit(row: ImportRow, occurrences, users, result, on_bad_row, started_at):
     except StoreCreditError as error:
         result.failed += 1
         on_bad_row(BadRow(row.line, f"not imported: {error.message}"))
-        return
+        return None
     if entry.created_at < started_at:
         result.already_imported += 1
-    else:
-        result.credited += 1
+        return None
+    result.credited += 1
+    return entry

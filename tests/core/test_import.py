@@ -210,3 +210,14 @@ def test_unreadable_files_are_refused(tmp_path, customer, text, message):
     output, error = run_import(write_csv(tmp_path, text))
     assert error is not None
     assert message in str(error)
+
+
+@pytest.mark.django_db
+def test_notify_needs_saleor(tmp_path, customer):
+    path = write_csv(tmp_path, "email,currency,amount\nalice@example.com,USD,10\n")
+    before = ledger_rows()
+
+    output, error = run_import(path, "--create-accounts", "--notify")
+
+    assert "--notify needs Saleor" in str(error)
+    assert ledger_rows() == before

@@ -26,6 +26,12 @@ class Command(BaseCommand):
             "(otherwise their rows are bad).",
         )
         parser.add_argument(
+            "--notify",
+            action="store_true",
+            help="Tell each customer about the credit (storecredit_credit_added; "
+            "needs Saleor). Off by default: an opening balance is not news.",
+        )
+        parser.add_argument(
             "--dry-run",
             action="store_true",
             help="Only validate the file and report bad rows.",
@@ -40,6 +46,7 @@ class Command(BaseCommand):
             bad_rows.append(bad.line)
             self.stderr.write(f"  {bad}")
 
+        on_credited = self._notifier() if options["notify"] else (lambda entry: None)
         try:
             if options["dry_run"]:
                 result = validate_file(
@@ -55,6 +62,7 @@ class Command(BaseCommand):
                     skip_bad_rows=options["skip_bad_rows"],
                     on_bad_row=report,
                     on_progress=progress,
+                    on_credited=on_credited,
                 )
         except (ImportFileError, OSError) as error:
             raise CommandError(f"{path}: {error}") from None
@@ -87,6 +95,14 @@ class Command(BaseCommand):
                 returncode=1,
             )
         self.stdout.write(self.style.SUCCESS(summary))
+
+    def _notifier(self):
+        # Notifications go through Saleor; the ledger alone has no one to tell.
+        try:
+            from ...notifications import notify_entry
+        except ImportError:
+            raise CommandError("--notify needs Saleor.") from None
+        return notify_entry
 
 
 class _Progress:
