@@ -28,6 +28,8 @@ class DemoShop:
     apply_amount: Decimal = Decimal("20.00")
     refund_amount: Decimal = Decimal("5.00")
     gift_card_amount: Decimal = Decimal("15.00")
+    # Page ID of a refund reason, for shops whose staff must give one.
+    refund_reason_reference: str | None = None
 
 
 @dataclass
@@ -122,8 +124,10 @@ query OrderPayments($id: ID!) {
 }"""
 
 REFUND = """
-mutation RefundToCredit($id: ID!, $amount: PositiveDecimal!) {
-  transactionRequestAction(id: $id, actionType: REFUND, amount: $amount) {
+mutation RefundToCredit($id: ID!, $amount: PositiveDecimal!, $reason: ID) {
+  transactionRequestAction(
+    id: $id, actionType: REFUND, amount: $amount, refundReasonReference: $reason
+  ) {
     transaction { id refundedAmount { amount } }
     errors { field code message }
   }
@@ -278,7 +282,11 @@ class Flows:
             "Staff refunds part of the store-credit payment back to credit",
             "staff",
             REFUND,
-            {"id": credit_transaction_id, "amount": money(shop.refund_amount)},
+            {
+                "id": credit_transaction_id,
+                "amount": money(shop.refund_amount),
+                "reason": shop.refund_reason_reference,
+            },
             "transactionRequestAction",
         )
         self.result.balance_steps.append(self.balance())

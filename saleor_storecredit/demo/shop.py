@@ -3,9 +3,11 @@
 from django.contrib.auth import get_user_model
 from saleor.app.models import App
 from saleor.graphql.core.utils import to_global_id_or_none
+from saleor.page.models import Page
 from saleor.permission.models import Permission
 from saleor.plugins.manager import get_plugins_manager
 from saleor.product.models import ProductVariant
+from saleor.site.models import SiteSettings
 
 from ..config import PLUGIN_ID
 from .flows import DemoShop
@@ -70,9 +72,20 @@ def pick_variant(channel_slug: str) -> ProductVariant:
     return variant
 
 
+def refund_reason_page() -> Page | None:
+    """A refund reason, when the shop requires staff to give one (sample data does)."""
+    settings = SiteSettings.objects.first()
+    if settings is None or settings.refund_reason_reference_type_id is None:
+        return None
+    return Page.objects.filter(
+        page_type_id=settings.refund_reason_reference_type_id
+    ).first()
+
+
 def demo_shop(channel_slug: str, customer) -> DemoShop:
     variant = pick_variant(channel_slug)
     return DemoShop(
+        refund_reason_reference=to_global_id_or_none(refund_reason_page()),
         channel_slug=channel_slug,
         variant_id=to_global_id_or_none(variant),
         customer_email=customer.email,
