@@ -10,6 +10,9 @@ where Saleor is not installed.
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
 BOOLEAN = "Boolean"
 STRING = "String"
 MULTILINE = "Multiline"
@@ -197,3 +200,44 @@ def parse_notification_settings(raw: dict) -> NotificationSettings:
         subjects=subjects,
         templates=templates,
     )
+
+
+def validate_notification_configuration(raw: dict):
+    """Errors the Dashboard should show for the notification settings.
+
+    For the plugin's `validate_plugin_configuration`: raises django's
+    ValidationError keyed by setting name. Emails need an SMTP host, port and
+    sender; TLS and SSL exclude each other.
+    """
+    options = parse_notification_settings(raw)
+    errors = {}
+    if options.smtp["use_tls"] and options.smtp["use_ssl"]:
+        message = "Use TLS and Use SSL are mutually exclusive; set only one."
+        errors["email_use_tls"] = ValidationError(message, code="invalid")
+        errors["email_use_ssl"] = ValidationError(message, code="invalid")
+    if options.send_emails:
+        for name, attribute in (
+            ("email_host", "host"),
+            ("email_port", "port"),
+            ("email_sender_address", "sender_address"),
+        ):
+            if not options.smtp[attribute]:
+                label = SMTP_FIELDS[name][2]
+                errors[name] = ValidationError(
+                    f"{label} is needed to send emails.", code="required"
+                )
+    port = options.smtp["port"]
+    if port and not (port.isdigit() and 0 < int(port) < 65536):
+        errors["email_port"] = ValidationError(
+            "SMTP port must be a number from 1 to 65535.", code="invalid"
+        )
+    sender = options.smtp["sender_address"]
+    if sender:
+        try:
+            validate_email(sender)
+        except ValidationError:
+            errors["email_sender_address"] = ValidationError(
+                "Sender email is not an email address.", code="invalid"
+            )
+    if errors:
+        raise ValidationError(errors)

@@ -1,5 +1,7 @@
 """The notification settings parse without Saleor, and Saleor-side checks stay quiet."""
 
+import pytest
+
 from saleor_storecredit.config import CONFIG_STRUCTURE, DEFAULT_CONFIGURATION
 from saleor_storecredit.notifications_config import (
     DEFAULT_TEMPLATE,
@@ -52,3 +54,38 @@ def test_values_arrive_as_strings_from_the_dashboard():
 
 def test_saleor_checks_find_nothing_without_saleor(db):
     assert find_saleor_problems() == []
+
+
+def test_validation_of_the_email_settings():
+    from django.core.exceptions import ValidationError
+
+    from saleor_storecredit.notifications_config import (
+        validate_notification_configuration,
+    )
+
+    validate_notification_configuration({"send_emails": False})
+    validate_notification_configuration(
+        {
+            "send_emails": True,
+            "email_host": "smtp.example.com",
+            "email_port": "587",
+            "email_sender_address": "shop@example.com",
+        }
+    )
+    with pytest.raises(ValidationError) as error:
+        validate_notification_configuration(
+            {
+                "send_emails": True,
+                "email_port": "70000",
+                "email_sender_address": "not an address",
+                "email_use_tls": True,
+                "email_use_ssl": "true",
+            }
+        )
+    assert set(error.value.error_dict) == {
+        "email_host",
+        "email_port",
+        "email_sender_address",
+        "email_use_tls",
+        "email_use_ssl",
+    }
