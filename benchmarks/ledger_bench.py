@@ -257,44 +257,62 @@ def compare_debits(label, account_ids, workers, duration, rounds):
 # --- read latency -------------------------------------------------------------------
 
 
-def latency_ms(query, repeat) -> float:
-    for _ in range(max(repeat // 10, 5)):
-        query()
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        query()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
-
-
 def read_latencies(users, repeat):
-    results = {}
+    """Median latency of each read; the two accounts alternate, so background
+    load hits both alike. Buffers (pages) the deep page touches are printed too:
+    unlike time, they do not vary with load."""
+    queries = {}
     for label, (user, account_id) in users.items():
         cursor_id = sql(
             f"SELECT id FROM {ENTRY} WHERE account_id = %s AND idempotency_key = %s",
             [account_id, "seed-100"],
         )[0][0]
+        page = (
+            StoreCreditEntry.objects.filter(account_id=account_id, id__lt=cursor_id)
+            .order_by("-id")
+            .values_list("id", "amount", "balance_after", "kind", "created_at")
+        )
 
         def balance(user=user):
             return ledger.get_account(user, "USD").balance
 
-        def deep_page(account_id=account_id, cursor_id=cursor_id):
-            page = list(
-                StoreCreditEntry.objects.filter(account_id=account_id, id__lt=cursor_id)
-                .order_by("-id")
-                .values_list("id", "amount", "balance_after", "kind", "created_at")[:50]
-            )
-            assert len(page) == 50
-            return page
+        def deep_page(page=page):
+            rows = list(page[:50])
+            assert len(rows) == 50
+            return rows
 
-        results[label] = (latency_ms(balance, repeat), latency_ms(deep_page, repeat))
-    small, large = results["1,000"], results["1,000,000"]
-    for label, (balance, page) in results.items():
-        print(
-            f"read latency, {label:>9} entries: balance {balance:.3f} ms  "
-            f"deep history page {page:.3f} ms"
+        plan = page[:50].explain(analyze=True, buffers=True).splitlines()
+        top_buffers = next(line for line in plan if "Buffers:" in line)
+        buffers = sum(
+            int(part.split("=")[1])
+            for part in top_buffers.split()
+            if part.startswith(("hit=", "read="))
         )
+        scan = next(line for line in plan if " Scan" in line)
+        scan = scan.strip(" ->").split("  (")[0]
+        queries[label] = (balance, deep_page, buffers, scan)
+
+    samples = {label: ([], []) for label in queries}
+    for n in range(repeat + 20):
+        for label, (balance, deep_page, _, _) in queries.items():
+            for query, times in zip((balance, deep_page), samples[label], strict=True):
+                started = time.perf_counter()
+                query()
+                if n >= 20:  # warm-up
+                    times.append((time.perf_counter() - started) * 1000)
+    medians = {}
+    for label, (balance_times, page_times) in samples.items():
+        medians[label] = (
+            statistics.median(balance_times),
+            statistics.median(page_times),
+        )
+        _, _, buffers, plan = queries[label]
+        print(
+            f"read latency, {label:>9} entries: balance {medians[label][0]:.3f} ms  "
+            f"deep history page {medians[label][1]:.3f} ms "
+            f"({buffers} buffers, {plan})"
+        )
+    small, large = medians["1,000"], medians["1,000,000"]
     print(
         f"read latency ratio 1M/1k: balance {large[0] / small[0]:.2f}x  "
         f"deep history page {large[1] / small[1]:.2f}x",

@@ -1,0 +1,170 @@
+"""End-to-end checkout paid with store credit against the same checkout paid by
+a plain app transaction, measured in the same run against real Saleor core.
+
+Each round builds two identical checkouts of one customer (copies of Saleor's
+`checkout_ready_to_complete` fixture) and completes both through /graphql/:
+
+- credit:   storeCreditCheckoutApply (the whole total) + checkoutComplete
+- baseline: transactionCreate by a payment app (the whole total) + checkoutComplete
+
+Rounds alternate which road goes first. The report gives the median time of
+each road and their ratio (target: credit within 15% of the baseline), and the
+ledger is verified afterwards.
+
+Run with a Python that has Saleor (see scripts/test.sh), from the project root:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/storecredit_bench_saleor \\
+    PYTHONPATH=. $SALEOR_PYTHON benchmarks/checkout_bench.py [--rounds 30]
+
+It uses Saleor's test settings and fixtures (the first run migrates Saleor's
+schema, a few minutes; later runs reuse it).
+"""
+
+import os
+import statistics
+import sys
+import time
+from decimal import Decimal
+
+import pytest
+
+ROUNDS = int(os.environ.get("CHECKOUT_BENCH_ROUNDS", "30"))
+
+
+def _copy_checkout(checkout):
+    from saleor.checkout.models import Checkout
+
+    lines = list(checkout.lines.all())
+    checkout.pk = None
+    checkout.token = None
+    checkout.save()
+    for line in lines:
+        line.pk = None
+        line.checkout = checkout
+        line.save()
+    return Checkout.objects.get(pk=checkout.pk)
+
+
+@pytest.mark.django_db
+def test_checkout_benchmark(
+    user_api_client,
+    app_api_client,
+    permission_manage_payments,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    give_credit,
+):
+    from saleor.graphql.tests.utils import get_graphql_content
+    from saleor.order.models import Order
+    from saleor.warehouse.models import Stock
+
+    from saleor_storecredit.verification import find_problems
+    from tests.saleor.gateway.utils import (
+        TRANSACTION_CREATE,
+        apply_credit,
+        checkout_id,
+        checkout_total,
+        complete,
+    )
+
+    Stock.objects.update(quantity=1_000_000)
+    template_pk = customer_checkout.pk
+    total = checkout_total(customer_checkout)
+    give_credit(customer_user, total * (ROUNDS + 1))
+    app_api_client.app.permissions.add(permission_manage_payments)
+
+    def fresh_checkout():
+        from saleor.checkout.models import Checkout
+
+        return _copy_checkout(Checkout.objects.get(pk=template_pk))
+
+    def by_credit():
+        checkout = fresh_checkout()
+        started = time.perf_counter()
+        applied = apply_credit(user_api_client, checkout)
+        result = complete(user_api_client, checkout)
+        elapsed = time.perf_counter() - started
+        assert applied["errors"] == [] and result["errors"] == [], (applied, result)
+        return elapsed
+
+    def by_app():
+        checkout = fresh_checkout()
+        started = time.perf_counter()
+        created = get_graphql_content(
+            app_api_client.post_graphql(
+                TRANSACTION_CREATE,
+                {
+                    "id": checkout_id(checkout),
+                    "transaction": {
+                        "name": "Card",
+                        "pspReference": "psp",
+                        "availableActions": ["REFUND"],
+                        "amountCharged": {"amount": str(total), "currency": "USD"},
+                    },
+                },
+            )
+        )
+        assert created["data"]["transactionCreate"]["errors"] == []
+        result = complete(user_api_client, checkout)
+        elapsed = time.perf_counter() - started
+        assert result["errors"] == [], result
+        return elapsed
+
+    # Warm up both roads (imports, caches, first queries).
+    by_credit()
+    by_app()
+    credit_times, app_times = [], []
+    for round_number in range(ROUNDS):
+        if round_number % 2:
+            app_times.append(by_app())
+            credit_times.append(by_credit())
+        else:
+            credit_times.append(by_credit())
+            app_times.append(by_app())
+
+    credit = statistics.median(credit_times)
+    baseline = statistics.median(app_times)
+    ratio = credit / baseline
+    orders = Order.objects.count()
+    problems = find_problems()
+    print()
+    print(f"checkout benchmark, {ROUNDS} rounds, {orders} orders")
+    print(f"  app transaction (baseline): median {baseline * 1000:.1f} ms")
+    print(f"  store credit:               median {credit * 1000:.1f} ms")
+    print(f"  ratio credit / baseline:    {ratio:.3f} (target <= 1.15)")
+    print(f"  ledger problems:            {len(problems)}")
+    assert problems == []
+    assert orders == 2 * ROUNDS + 2
+    assert Decimal(0) <= ratio
+
+
+def main(argv):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if "--rounds" in argv:
+        os.environ["CHECKOUT_BENCH_ROUNDS"] = argv[argv.index("--rounds") + 1]
+    # The Saleor suite's conftest modules are loaded as plugins; they import
+    # Saleor models, so Django is set up first.
+    sys.path.insert(0, root)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.saleor.settings")
+    import django
+
+    django.setup()
+    return pytest.main(
+        [
+            os.path.abspath(__file__),
+            "-c",
+            os.path.join(root, "tests", "saleor", "pytest.ini"),
+            "--reuse-db",
+            "-q",
+            "-s",
+            "-p",
+            "tests.saleor.conftest",
+            "-p",
+            "tests.saleor.gateway.conftest",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
