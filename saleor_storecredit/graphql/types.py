@@ -26,6 +26,7 @@ from .enums import (
     StoreCreditWithdrawalStatusEnum,
 )
 from .filters import StoreCreditTransactionFilterInput, filter_transactions
+from .resolvers import entries_queryset
 from .utils import DOC_CATEGORY_STORE_CREDIT, get_requestor, money
 
 STAFF_ONLY = " Visible to staff and apps that manage store credit; null for customers."
@@ -288,8 +289,6 @@ class StoreCreditAccount(ModelObjectType[models.StoreCreditAccount]):
     def resolve_transactions(
         root: models.StoreCreditAccount, info: ResolveInfo, **kwargs
     ):
-        from .resolvers import entries_queryset
-
         qs = filter_transactions(
             entries_queryset(info).filter(account_id=root.pk),
             kwargs.get("filter"),

@@ -48,10 +48,7 @@ query($filter: StoreCreditTransactionFilterInput, $first: Int, $after: String) {
 
 def _customers(count, prefix="shopper"):
     User = get_user_model()
-    return [
-        User.objects.create(email=f"{prefix}{n}@example.com")
-        for n in range(count)
-    ]
+    return [User.objects.create(email=f"{prefix}{n}@example.com") for n in range(count)]
 
 
 def _fill(customers, staff_user, app):
