@@ -74,6 +74,13 @@ def test_checkout_benchmark(
     give_credit(customer_user, total * (ROUNDS + 1))
     app_api_client.app.permissions.add(permission_manage_payments)
 
+    phases = {
+        "credit pay": [],
+        "credit complete": [],
+        "app pay": [],
+        "app complete": [],
+    }
+
     def fresh_checkout():
         from saleor.checkout.models import Checkout
 
@@ -83,8 +90,11 @@ def test_checkout_benchmark(
         checkout = fresh_checkout()
         started = time.perf_counter()
         applied = apply_credit(user_api_client, checkout)
+        paid = time.perf_counter()
         result = complete(user_api_client, checkout)
         elapsed = time.perf_counter() - started
+        phases["credit pay"].append(paid - started)
+        phases["credit complete"].append(elapsed - (paid - started))
         assert applied["errors"] == [] and result["errors"] == [], (applied, result)
         return elapsed
 
@@ -106,8 +116,11 @@ def test_checkout_benchmark(
             )
         )
         assert created["data"]["transactionCreate"]["errors"] == []
+        paid = time.perf_counter()
         result = complete(user_api_client, checkout)
         elapsed = time.perf_counter() - started
+        phases["app pay"].append(paid - started)
+        phases["app complete"].append(elapsed - (paid - started))
         assert result["errors"] == [], result
         return elapsed
 
@@ -133,6 +146,8 @@ def test_checkout_benchmark(
     print(f"  app transaction (baseline): median {baseline * 1000:.1f} ms")
     print(f"  store credit:               median {credit * 1000:.1f} ms")
     print(f"  ratio credit / baseline:    {ratio:.3f} (target <= 1.15)")
+    for phase, times in phases.items():
+        print(f"  {phase + ':':<28}median {statistics.median(times) * 1000:.1f} ms")
     print(f"  ledger problems:            {len(problems)}")
     assert problems == []
     assert orders == 2 * ROUNDS + 2
