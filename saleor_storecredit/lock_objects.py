@@ -52,7 +52,10 @@ def _lock_sql(where: str, skip_locked: bool) -> str:
 
 
 def _accounts(rows) -> list[StoreCreditAccount]:
-    return [StoreCreditAccount.from_db("default", _ACCOUNT_FIELDS, row) for row in rows]
+    return [
+        StoreCreditAccount.from_db(connection.alias, _ACCOUNT_FIELDS, row)
+        for row in rows
+    ]
 
 
 def lock_accounts(where: str, params, *, skip_locked=False) -> list[StoreCreditAccount]:

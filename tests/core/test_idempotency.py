@@ -5,6 +5,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from saleor_storecredit import ledger
 from saleor_storecredit.actors import Reference
@@ -148,3 +149,17 @@ def test_a_refused_call_can_be_retried_with_its_key(customer, fund):
         ledger.debit(customer, "5", "USD", idempotency_key="k")
     fund(customer, "5")
     assert ledger.debit(customer, "5", "USD", idempotency_key="k").balance_after == 0
+
+
+def test_retries_with_server_side_binding(account, customer, monkeypatch):
+    """With server-side binding the lock and the key lookup go as two statements."""
+    monkeypatch.setitem(
+        connection.settings_dict["OPTIONS"], "server_side_binding", True
+    )
+    first = ledger.debit(customer, "5", "USD", idempotency_key="k")
+    rows = ledger_rows()
+    assert ledger.debit(customer, "5", "USD", idempotency_key="k") == first
+    assert ledger_rows() == rows
+    with pytest.raises(StoreCreditError) as error:
+        ledger.debit(customer, "6", "USD", idempotency_key="k")
+    assert error.value.code == StoreCreditErrorCode.IDEMPOTENCY_KEY_REUSED
