@@ -24,8 +24,8 @@ mutation($currency: String!, $amount: Decimal!, $note: String) {
 }
 """
 TRANSFER = """
-mutation($email: String!, $currency: String!, $amount: Decimal!) {
-  storeCreditTransfer(email: $email, currency: $currency, amount: $amount) {
+mutation($email: String!, $currency: String!, $amount: Decimal!, $note: String) {
+  storeCreditTransfer(email: $email, currency: $currency, amount: $amount, note: $note) {
     transaction { id } errors { field code }
   }
 }
@@ -85,6 +85,7 @@ def _adjust_input(world, **overrides):
         ({"idempotencyKey": "k" * 300}, ["INVALID_IDEMPOTENCY_KEY"]),
         ({"expiresAt": "2001-01-01T00:00:00+00:00"}, ["INVALID_EXPIRY"]),
         ({"note": "nul \x00 byte"}, ["INVALID"]),
+        ({"customerNote": "nul \x00 byte"}, ["INVALID"]),
     ],
 )
 def test_adjust_refuses_bad_input(overrides, expected, world, caller):
@@ -131,6 +132,8 @@ def test_adjust_refuses_values_the_schema_cannot_parse(
         ({"amount": "1.234"}, ["TOO_MANY_DECIMAL_PLACES"]),
         ({"currency": "usdollars"}, ["INVALID_CURRENCY"]),
         ({"idempotencyKey": "  "}, ["INVALID_IDEMPOTENCY_KEY"]),
+        ({"expiresAt": "2001-01-01T00:00:00+00:00"}, ["INVALID_EXPIRY"]),
+        ({"note": "\x00"}, ["INVALID"]),
     ],
 )
 def test_bulk_adjust_refuses_bad_input(overrides, expected, world, caller):
@@ -163,6 +166,7 @@ def test_bulk_adjust_refuses_bad_input(overrides, expected, world, caller):
         ({"currency": "EUR", "amount": "5"}, ["INSUFFICIENT_FUNDS"]),
         ({"currency": "ABC", "amount": "5"}, ["INVALID_CURRENCY"]),
         ({"currency": "USD", "amount": "5", "note": "x" * 5000}, ["INVALID"]),
+        ({"currency": "USD", "amount": "5", "note": "\x00"}, ["INVALID"]),
     ],
 )
 def test_withdrawal_request_refuses_bad_input(variables, expected, world, caller):
@@ -184,6 +188,7 @@ def test_withdrawal_request_refuses_bad_input(variables, expected, world, caller
         ({"amount": "3.999"}, ["TOO_MANY_DECIMAL_PLACES"]),
         ({"amount": "90.01"}, ["INSUFFICIENT_FUNDS"]),
         ({"currency": "QQQ"}, ["INVALID_CURRENCY"]),
+        ({"note": "\x00"}, ["INVALID"]),
     ],
 )
 def test_transfer_refuses_bad_input(variables, expected, world, caller):
@@ -362,3 +367,59 @@ def test_report_refuses_bad_currency_and_period(world, caller):
     status, messages = outcome(reversed_period, "storeCreditReport")
     assert status == "error"
     assert "must start before it ends" in messages[0]
+
+
+def test_bulk_adjust_refuses_unknown_debit_mode(world, caller):
+    variables = {
+        "input": {
+            "users": [global_id("User", world["customer"].pk)],
+            "currency": "USD",
+            "amount": "-5.00",
+            "idempotencyKey": "bulk-mode",
+            "debitMode": "OVERDRAW",
+        }
+    }
+    before = ledger_state()
+
+    status, messages = outcome(
+        caller("staff").post_graphql(BULK, variables), "storeCreditBulkAdjust"
+    )
+
+    assert status == "error"
+    assert "StoreCreditBulkDebitModeEnum" in messages[0]
+    assert ledger_state() == before
+
+
+def test_notes_with_nul_bytes_are_refused(world, caller):
+    account_id = global_id("StoreCreditAccount", world["account"].pk)
+    withdrawal_id = global_id("StoreCreditWithdrawal", world["withdrawal"].pk)
+    before = ledger_state()
+
+    update = caller("staff").post_graphql(
+        UPDATE, {"id": account_id, "input": {"note": "a\x00b"}}
+    )
+    process = caller("staff").post_graphql(
+        PROCESS.replace(
+            "$action: StoreCreditWithdrawalActionEnum!)",
+            "$action: StoreCreditWithdrawalActionEnum!, $note: String)",
+        ).replace("action: $action)", "action: $action, note: $note)"),
+        {"id": withdrawal_id, "action": "REJECT", "note": "a\x00b"},
+    )
+
+    assert outcome(update, "storeCreditAccountUpdate") == ("error", ["INVALID"])
+    assert outcome(process, "storeCreditWithdrawalProcess") == ("error", ["INVALID"])
+    assert ledger_state() == before
+
+
+def test_account_sorting_refuses_unknown_field(world, caller):
+    query = (
+        "query { storeCreditAccounts(first: 5, sortBy: {field: SECRET, direction: ASC})"
+        " { totalCount } }"
+    )
+
+    status, messages = outcome(
+        caller("staff").post_graphql(query), "storeCreditAccounts"
+    )
+
+    assert status == "error"
+    assert "StoreCreditAccountSortField" in messages[0]
