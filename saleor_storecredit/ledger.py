@@ -4,6 +4,10 @@ Every function validates its input before opening a transaction, then locks the
 account row(s) (lock_objects.py has the order), replays a repeated idempotency
 key instead of writing again, and appends entries. Callers (the gateway,
 GraphQL, tasks, commands) never touch balance columns.
+
+The hot path is two statements: the lock (with the idempotency lookup) and one
+write that takes from the lots, appends the entry and stores the new balance.
+Every check runs in Python between them, under the lock.
 """
 
 import hashlib
@@ -54,6 +58,9 @@ from .money import MAX_BALANCE, validate_amount, validate_currency
 logger = logging.getLogger("saleor_storecredit.ledger")
 
 MAX_KEY_LENGTH = 255
+_ENTRY_TABLE = StoreCreditEntry._meta.db_table
+_LOT_TABLE = StoreCreditLot._meta.db_table
+_ACCOUNT_TABLE = StoreCreditAccount._meta.db_table
 
 
 @dataclass(frozen=True)
@@ -160,6 +167,17 @@ def _validate_id(value, field: str, code) -> int:
     return value
 
 
+def _validate_context(actor, reference):
+    if not isinstance(actor, Actor):
+        raise StoreCreditError(
+            "Unknown actor.", code=StoreCreditErrorCode.INVALID, field="actor"
+        )
+    if reference is not None and not isinstance(reference, Reference):
+        raise StoreCreditError(
+            "Unknown reference.", code=StoreCreditErrorCode.INVALID, field="reference"
+        )
+
+
 def _fingerprint(operation: str, **arguments) -> str:
     """Hash of what was asked, to tell a retry from a reused key."""
 
@@ -231,11 +249,6 @@ def _lock_hold(hold, key: str):
     locked = hold_qs_select_for_update().get(pk=hold_id)
     locked.account = account
     return account, locked, prior
-
-
-_ENTRY_TABLE = StoreCreditEntry._meta.db_table
-_LOT_TABLE = StoreCreditLot._meta.db_table
-_ACCOUNT_TABLE = StoreCreditAccount._meta.db_table
 
 
 def _replay(account, prior: dict, key: str, fingerprint: str):
@@ -500,17 +513,6 @@ def _debit_locked(
 
 
 # --- the service API ---------------------------------------------------------
-
-
-def _validate_context(actor, reference):
-    if not isinstance(actor, Actor):
-        raise StoreCreditError(
-            "Unknown actor.", code=StoreCreditErrorCode.INVALID, field="actor"
-        )
-    if reference is not None and not isinstance(reference, Reference):
-        raise StoreCreditError(
-            "Unknown reference.", code=StoreCreditErrorCode.INVALID, field="reference"
-        )
 
 
 def credit(
