@@ -1,5 +1,7 @@
 """Prepare a shop for the demo: plugin enabled, a customer, a payment app."""
 
+from decimal import Decimal
+
 from django.contrib.auth import get_user_model
 from saleor.app.models import App
 from saleor.graphql.core.utils import to_global_id_or_none
@@ -53,12 +55,13 @@ def create_payment_app() -> str:
     return token
 
 
-def pick_variant(channel_slug: str) -> ProductVariant:
-    """A variant that is sold in the channel, in stock and needs shipping."""
+def pick_variant(channel_slug: str, minimum_price=Decimal(40)) -> ProductVariant:
+    """A variant sold in the channel, in stock, needing shipping and priced so
+    that the demo's credit pays only part of it."""
     variant = (
         ProductVariant.objects.filter(
             channel_listings__channel__slug=channel_slug,
-            channel_listings__price_amount__gt=0,
+            channel_listings__price_amount__gte=minimum_price,
             product__channel_listings__channel__slug=channel_slug,
             product__channel_listings__is_published=True,
             product__product_type__is_shipping_required=True,
