@@ -6,6 +6,7 @@ writes nothing.
 """
 
 import pytest
+from saleor.permission.models import Permission
 
 from saleor_storecredit.verification import find_problems
 
@@ -271,3 +272,17 @@ def test_permission_matrix(
     if result[0] != "ok":
         assert ledger_state() == before
     assert find_problems() == []
+
+
+def test_handle_payments_is_enough_for_apps_but_not_for_staff(
+    world, staff_api_client, app_api_client
+):
+    handle_payments = Permission.objects.get(codename="handle_payments")
+    manage_users = Permission.objects.get(codename="manage_users")
+    staff_api_client.user.user_permissions.add(handle_payments)
+    app_api_client.app.permissions.add(manage_users)
+
+    assert accounts(staff_api_client, world) == ("ok", [])
+    assert adjust(staff_api_client, world) == DENIED
+    assert accounts(app_api_client, world) == ("ok", BOTH)
+    assert adjust(app_api_client, world) == OK
