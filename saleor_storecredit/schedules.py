@@ -8,7 +8,7 @@ row and it stays disabled.
 
 from datetime import timedelta
 
-from django.apps import apps as global_apps
+from django.apps import apps
 
 PERIODIC_TASKS = {
     "storecredit-expire-credit": (
@@ -28,9 +28,11 @@ PERIODIC_TASKS = {
 }
 
 
-def register_periodic_tasks(using: str = "default", apps=global_apps, **kwargs):
+def register_periodic_tasks(using: str = "default", **kwargs):
     """Create or update the rows (a post_migrate receiver; safe to call again).
 
+    Uses the current models, not the migration state post_migrate passes in
+    `apps` (its app configs are stubs that would hide Saleor's scheduler).
     Does nothing where Saleor's scheduler is not installed (the bare ledger).
     """
     if not (
@@ -38,11 +40,8 @@ def register_periodic_tasks(using: str = "default", apps=global_apps, **kwargs):
         and apps.is_installed("saleor.schedulers")
     ):
         return
-    try:
-        interval_model = apps.get_model("django_celery_beat", "IntervalSchedule")
-        task_model = apps.get_model("schedulers", "CustomPeriodicTask")
-    except LookupError:
-        return
+    interval_model = apps.get_model("django_celery_beat", "IntervalSchedule")
+    task_model = apps.get_model("schedulers", "CustomPeriodicTask")
     for name, (task, every) in PERIODIC_TASKS.items():
         seconds = int(every.total_seconds())
         interval, _ = interval_model.objects.using(using).get_or_create(

@@ -3,8 +3,12 @@
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 from django.core.cache import cache
+from django.core.management import call_command
+from django.db.models.signals import post_migrate
 from django_celery_beat.models import IntervalSchedule
+from saleor.celeryconf import app
 from saleor.schedulers.models import CustomPeriodicTask
 
 from saleor_storecredit import ledger
@@ -115,9 +119,23 @@ def test_periodic_tasks_are_registered_with_beat():
 
 
 def test_registered_tasks_exist_in_celery():
-    from saleor.celeryconf import app
-
-    import saleor_storecredit.tasks  # noqa: F401 - what autodiscovery imports
-
     for task, _ in PERIODIC_TASKS.values():
         assert task in app.tasks, task
+
+
+def test_migrate_registers_the_periodic_tasks():
+    """What the app's ready() wires up: `migrate` writes the beat rows."""
+    post_migrate.connect(
+        register_periodic_tasks,
+        sender=apps.get_app_config("storecredit"),
+        dispatch_uid="storecredit-periodic-tasks",
+    )
+    CustomPeriodicTask.objects.filter(name__in=PERIODIC_TASKS).delete()
+
+    call_command("migrate", verbosity=0)
+
+    assert set(
+        CustomPeriodicTask.objects.filter(name__in=PERIODIC_TASKS).values_list(
+            "name", flat=True
+        )
+    ) == set(PERIODIC_TASKS)
