@@ -303,3 +303,73 @@ def test_auto_apply_keeps_credit_in_step_with_the_checkout(
     smaller = checkout_total(customer_checkout)
     assert credit_item().authorized_value == smaller
     assert balance(customer_user) == (Decimal("1000.00"), smaller)
+
+
+GRANT_REFUND = """
+mutation ($id: ID!, $input: OrderGrantRefundCreateInput!) {
+  orderGrantRefundCreate(id: $id, input: $input) {
+    grantedRefund { id }
+    errors { code field message }
+  }
+}
+"""
+
+REFUND_GRANTED = """
+mutation ($id: ID!, $grantedRefundId: ID!) {
+  transactionRequestRefundForGrantedRefund(id: $id, grantedRefundId: $grantedRefundId) {
+    transaction { refundedAmount { amount } chargedAmount { amount } }
+    errors { code field message }
+  }
+}
+"""
+
+
+def test_granted_refund_on_the_credit_transaction_returns_credit(
+    user_api_client,
+    staff_api_client,
+    app_api_client,
+    permission_manage_payments,
+    permission_manage_orders,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    give_credit,
+    ledger_consistent,
+):
+    import graphene
+    from saleor.graphql.tests.utils import get_graphql_content
+    from saleor.order import OrderGrantedRefundStatus
+
+    total = checkout_total(customer_checkout)
+    give_credit(customer_user, "10.00")
+    apply_credit(user_api_client, customer_checkout)
+    pay_rest_by_app(
+        app_api_client, permission_manage_payments, customer_checkout, total - 10
+    )
+    assert complete(user_api_client, customer_checkout)["errors"] == []
+    order = Order.objects.get()
+    item = credit_item()
+    item_id = graphene.Node.to_global_id("TransactionItem", item.token)
+    granted = get_graphql_content(
+        staff_api_client.post_graphql(
+            GRANT_REFUND,
+            {
+                "id": graphene.Node.to_global_id("Order", order.pk),
+                "input": {"amount": "3.00", "transactionId": item_id},
+            },
+            permissions=[permission_manage_orders, permission_manage_payments],
+        )
+    )["data"]["orderGrantRefundCreate"]
+    assert granted["errors"] == []
+
+    refunded = get_graphql_content(
+        staff_api_client.post_graphql(
+            REFUND_GRANTED,
+            {"id": item_id, "grantedRefundId": granted["grantedRefund"]["id"]},
+        )
+    )["data"]["transactionRequestRefundForGrantedRefund"]
+
+    assert refunded["errors"] == []
+    assert refunded["transaction"]["refundedAmount"]["amount"] == 3.0
+    assert balance(customer_user) == (Decimal("3.00"), Decimal(0))
+    assert order.granted_refunds.get().status == OrderGrantedRefundStatus.SUCCESS
