@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -354,14 +353,15 @@ def import_file(
                     keyed.append((row, idempotency_key(row, occurrence)))
             imported = _already_imported(keyed)
             users = User.objects.in_bulk({row.user_id for row, _ in keyed})
-            with transaction.atomic():
-                for row, key in keyed:
-                    if (row.user_id, row.currency, key) in imported:
-                        result.already_imported += 1
-                        continue
-                    entry = _credit(row, key, users, result, on_bad_row, started_at)
-                    if entry is not None:
-                        on_credited(entry)
+            # One short transaction per row (the ledger's own): an import never
+            # holds a customer's account locked while a checkout waits for it.
+            for row, key in keyed:
+                if (row.user_id, row.currency, key) in imported:
+                    result.already_imported += 1
+                    continue
+                entry = _credit(row, key, users, result, on_bad_row, started_at)
+                if entry is not None:
+                    on_credited(entry)
             done += len(rows)
             on_progress("imported", done, result.rows)
     finally:

@@ -6,9 +6,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from saleor_storecredit.importing import import_file
 from saleor_storecredit.models import Reason, StoreCreditAccount, StoreCreditEntry
 
-from .conftest import ledger_rows
+from .conftest import ledger_rows, run_in_parallel
 
 
 def write_csv(tmp_path, text, name="balances.csv"):
@@ -221,3 +222,20 @@ def test_notify_needs_saleor(tmp_path, customer):
 
     assert "--notify needs Saleor" in str(error)
     assert ledger_rows() == before
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_the_same_file_imported_twice_at_once_credits_once(tmp_path, make_customer):
+    customers = [make_customer() for _ in range(5)]
+    lines = [f"{c.email},USD,{i + 1}.50,note {i}" for i, c in enumerate(customers)]
+    path = write_csv(tmp_path, "email,currency,amount,note\n" + "\n".join(lines * 3))
+
+    results = run_in_parallel(
+        3, lambda i: import_file(path, create_accounts=True, skip_bad_rows=False)
+    )
+
+    assert not any(isinstance(result, Exception) for result in results), results
+    for i, customer in enumerate(customers):
+        # Each row is in the file three times: three credits, not nine.
+        assert balance(customer) == 3 * (Decimal(i + 1) + Decimal("0.50"))
