@@ -456,33 +456,33 @@ def charge(item, request_event, amount: Decimal, *, order_id=None):
 
 def refund(item, request_event, amount: Decimal):
     """Credit back (part of) what the item captured; never more (ledger counts)."""
-    account = (
+    amount = Decimal(amount)
+    hold = (
         StoreCreditHold.objects.filter(transaction_id=item.token)
         .select_related("account")
         .first()
     )
     try:
         with transaction.atomic():
-            if account is None:
+            if hold is None:
                 raise StoreCreditError(
                     "Nothing was paid with store credit for this transaction.",
                     code=StoreCreditErrorCode.REFUND_EXCEEDS_CAPTURED,
                 )
             ledger.refund(
-                account.account,
-                Decimal(amount),
+                hold.account,
+                amount,
                 item.currency,
                 idempotency_key=f"transaction:{item.token}:refund:{request_event.pk}",
                 reference=Reference(transaction_id=item.token, order_id=item.order_id),
                 customer_note="Refund",
             )
+            still_charged = item.charged_value - amount > 0
             return _report(
                 request_event,
                 TransactionEventType.REFUND_SUCCESS,
                 amount,
-                [TransactionAction.REFUND]
-                if item.charged_value - Decimal(amount) > 0
-                else [],
+                [TransactionAction.REFUND] if still_charged else [],
                 "Refunded to store credit.",
             )
     except StoreCreditError as error:
