@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class StoreCreditConfig(AppConfig):
@@ -14,3 +15,13 @@ class StoreCreditConfig(AppConfig):
 
         if saleor_graphql_available():
             install()
+
+        # Beat's schedule lives in Saleor's database; writing the plugin's rows
+        # after every migrate registers them with no manual step.
+        from .schedules import register_periodic_tasks
+
+        post_migrate.connect(
+            register_periodic_tasks,
+            sender=self,
+            dispatch_uid="storecredit-periodic-tasks",
+        )

@@ -3,10 +3,8 @@
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.core.cache import cache
 from django.core.management import call_command
-from django.db.models.signals import post_migrate
 from django_celery_beat.models import IntervalSchedule
 from saleor.celeryconf import app
 from saleor.schedulers.models import CustomPeriodicTask
@@ -124,12 +122,7 @@ def test_registered_tasks_exist_in_celery():
 
 
 def test_migrate_registers_the_periodic_tasks():
-    """What the app's ready() wires up: `migrate` writes the beat rows."""
-    post_migrate.connect(
-        register_periodic_tasks,
-        sender=apps.get_app_config("storecredit"),
-        dispatch_uid="storecredit-periodic-tasks",
-    )
+    """The app's ready() wires it up: a plain `migrate` writes the beat rows."""
     CustomPeriodicTask.objects.filter(name__in=PERIODIC_TASKS).delete()
 
     call_command("migrate", verbosity=0)
