@@ -9,6 +9,7 @@ row and it stays disabled.
 from datetime import timedelta
 
 from django.apps import apps
+from django.db import DEFAULT_DB_ALIAS
 
 PERIODIC_TASKS = {
     "storecredit-expire-credit": (
@@ -33,9 +34,10 @@ def register_periodic_tasks(using: str = "default", **kwargs):
 
     Uses the current models, not the migration state post_migrate passes in
     `apps` (its app configs are stubs that would hide Saleor's scheduler).
-    Does nothing where Saleor's scheduler is not installed (the bare ledger).
+    Does nothing where Saleor's scheduler is not installed (the bare ledger), and
+    for other database aliases: the replica mirrors the default one.
     """
-    if not (
+    if using != DEFAULT_DB_ALIAS or not (
         apps.is_installed("django_celery_beat")
         and apps.is_installed("saleor.schedulers")
     ):

@@ -14,7 +14,7 @@ say "ruff"
 
 status=0
 say "core suite (ledger, models, services, concurrency)"
-"$VENV/bin/pytest" -c pytest.ini "$@" || status=$?
+"$VENV/bin/pytest" -c pytest.ini "$@" tests/core || status=$?
 
 resolve_saleor
 if saleor_importable; then
@@ -23,7 +23,7 @@ if saleor_importable; then
     # One database per Saleor version: --reuse-db must not mix their migrations.
     saleor_db="${DATABASE_URL%/*}/storecredit_saleor_$(echo "$version" | tr -c 'a-zA-Z0-9\n' _)"
     DATABASE_URL="$saleor_db" PYTHONPATH="$SALEOR_PATH" \
-        "$SALEOR_PYTHON" -m pytest -c tests/saleor/pytest.ini --reuse-db "$@" || status=$?
+        "$SALEOR_PYTHON" -m pytest -c tests/saleor/pytest.ini --reuse-db "$@" tests/saleor || status=$?
 else
     cat >&2 <<'BANNER'
 
