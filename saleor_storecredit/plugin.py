@@ -15,6 +15,7 @@ from . import config
 from .config import PLUGIN_ID, StoreCreditSettings, parse_settings
 from .exceptions import StoreCreditError
 from .gateway import eligibility, orders, payments, transactions
+from .notifications_config import validate_notification_configuration
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,10 @@ class StoreCreditPlugin(BasePlugin):
                     f"Customer types: no customer type with slug {', '.join(unknown)}.",
                     code="not_found",
                 )
+        try:
+            validate_notification_configuration(settings.raw)
+        except ValidationError as error:
+            errors.update(error.error_dict)
         if errors:
             raise ValidationError(errors)
 

@@ -25,6 +25,7 @@ from ..config import FULLY_PAID, PLUGIN_ID, StoreCreditSettings
 from ..exceptions import IdempotencyConflict
 from ..models import LotKind, Reason
 from ..money import quantize
+from ..notifications import notify_entry
 from . import transactions
 
 logger = logging.getLogger(__name__)
@@ -119,10 +120,12 @@ def _credit_once(user, amount, currency, *, key, **kwargs):
     """Credit keyed by order and trigger. A repeat with other arguments (expiry
     computed later) means it was already done: keys are never reused otherwise."""
     try:
-        return ledger.credit(user, amount, currency, idempotency_key=key, **kwargs)
+        entry = ledger.credit(user, amount, currency, idempotency_key=key, **kwargs)
     except IdempotencyConflict:
         logger.info("Store credit %s was already given.", key)
         return None
+    notify_entry(entry)
+    return entry
 
 
 def _expiry(settings: StoreCreditSettings, kind: str):

@@ -21,6 +21,7 @@ from ..config import StoreCreditSettings
 from ..error_codes import StoreCreditErrorCode
 from ..exceptions import StoreCreditError
 from ..models import EntryKind, HoldStatus, StoreCreditEntry, StoreCreditHold
+from ..notifications import notify_entry
 from . import eligibility
 
 logger = logging.getLogger(__name__)
@@ -258,6 +259,7 @@ def refund_payment(info: PaymentData) -> GatewayResponse:
             reference=Reference(payment_id=info.payment_id, order_id=order_id),
             customer_note="Refund",
         )
+        notify_entry(entry)
     except StoreCreditError as error:
         return _response(info, TransactionKind.REFUND, error=error)
     return _response(info, TransactionKind.REFUND, reference=f"entry:{entry.pk}")

@@ -45,6 +45,7 @@ from ..exceptions import InsufficientFunds, NotFound, StoreCreditError
 from ..lock_objects import account_qs_select_for_update
 from ..models import HoldStatus, StoreCreditHold
 from ..money import validate_amount
+from ..notifications import notify_entry
 from . import eligibility
 
 logger = logging.getLogger(__name__)
@@ -469,7 +470,7 @@ def refund(item, request_event, amount: Decimal):
                     "Nothing was paid with store credit for this transaction.",
                     code=StoreCreditErrorCode.REFUND_EXCEEDS_CAPTURED,
                 )
-            ledger.refund(
+            entry = ledger.refund(
                 hold.account,
                 amount,
                 item.currency,
@@ -477,6 +478,7 @@ def refund(item, request_event, amount: Decimal):
                 reference=Reference(transaction_id=item.token, order_id=item.order_id),
                 customer_note="Refund",
             )
+            notify_entry(entry)
             still_charged = item.charged_value - amount > 0
             return _report(
                 request_event,

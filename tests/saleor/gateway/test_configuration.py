@@ -95,3 +95,21 @@ def test_bad_input_is_refused_with_a_message(
     assert result["errors"], result
     assert result["errors"][0]["field"] == to_camel_case(name)
     assert get_settings().active is False
+
+
+def test_email_settings_are_validated_with_the_gateway_settings(
+    staff_api_client, permission_manage_plugins, settings
+):
+    settings.PLUGINS = ["saleor_storecredit.plugin.StoreCreditPlugin"]
+
+    result = update(
+        staff_api_client,
+        permission_manage_plugins,
+        send_emails="true",
+        email_use_tls="true",
+        email_use_ssl="true",
+    )
+
+    fields = {error["field"] for error in result["errors"]}
+    assert {"emailUseTls", "emailUseSsl", "emailHost"} <= fields
+    assert get_settings().active is False  # nothing was saved
