@@ -15,14 +15,14 @@ import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from . import ledger
+from .dates import parse_moment
 from .exceptions import StoreCreditError
 from .models import LotKind, Reason, StoreCreditAccount, StoreCreditEntry
 from .money import validate_amount, validate_currency
@@ -145,22 +145,9 @@ def _chunks(path: str, size: int) -> Iterator[list[tuple[int, dict]]]:
 
 def _parse_expiry(text: str, now: datetime) -> datetime | None:
     """A date means usable through that day (in the shop's time zone)."""
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        day = parse_date(text)
-        moment = None if day else parse_datetime(text)
-    except ValueError:
-        moment = day = None
-    if moment is None and day is None:
-        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD) or date and time")
-    if day is not None:
-        moment = datetime.combine(day + timedelta(days=1), time.min)
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    if moment <= now:
-        raise ValueError(f"{text!r} is in the past")
+    moment = parse_moment(text, end_of_day=True)
+    if moment is not None and moment <= now:
+        raise ValueError(f"{text.strip()!r} is in the past")
     return moment
 
 

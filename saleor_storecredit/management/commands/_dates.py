@@ -1,27 +1,14 @@
 """Dates on the command line: YYYY-MM-DD or an ISO date and time."""
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from django.core.management.base import CommandError
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+
+from ...dates import parse_moment as parse_date_or_moment
 
 
 def parse_moment(text: str | None, *, end_of_day: bool = False) -> datetime | None:
-    """A date alone means its start, or with `end_of_day` the start of the next day."""
-    if not text:
-        return None
     try:
-        day = parse_date(text)
-        moment = None if day else parse_datetime(text)
-    except ValueError:
-        day = moment = None
-    if day is not None:
-        moment = datetime.combine(
-            day + timedelta(days=1 if end_of_day else 0), time.min
-        )
-    if moment is None:
-        raise CommandError(f"{text!r} is not a date (YYYY-MM-DD) or ISO date and time.")
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment
+        return parse_date_or_moment(text, end_of_day=end_of_day)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
