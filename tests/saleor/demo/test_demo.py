@@ -9,10 +9,7 @@ from saleor_storecredit.demo import shop as demo_shop
 from saleor_storecredit.demo.flows import DemoShop, Flows
 from saleor_storecredit.verification import find_problems
 
-PLUGIN_PATHS = [
-    "saleor.plugins.webhook.plugin.WebhookPlugin",
-    "saleor_storecredit.plugin.StoreCreditPlugin",
-]
+from ..plugin_config import PLUGINS
 
 
 @pytest.fixture
@@ -26,7 +23,7 @@ def demo_api(
     permission_manage_gift_card,
     permission_manage_orders,
 ):
-    settings.PLUGINS = PLUGIN_PATHS
+    settings.PLUGINS = PLUGINS
     demo_shop.enable_plugin(allow_partial_payment=True)
     # A staff group with access to every channel, as the shop's own staff have.
     permission_group_manage_users.permissions.add(

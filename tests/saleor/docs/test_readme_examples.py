@@ -13,19 +13,15 @@ import pytest
 from django.core.management import call_command
 from saleor.channel.models import Channel
 from saleor.graphql.core.utils import to_global_id_or_none
-from saleor.plugins.models import PluginConfiguration
 
 from saleor_storecredit import ledger
-from saleor_storecredit.config import DEFAULT_CONFIGURATION, PLUGIN_ID
 from saleor_storecredit.demo.flows import COMPLETE, ORDER_PAYMENTS, PAY_REST
 from saleor_storecredit.models import StoreCreditWithdrawal
 from saleor_storecredit.verification import find_problems
 
+from ..plugin_config import PLUGINS, configure
+
 README = Path(__file__).resolve().parents[3] / "README.md"
-PLUGIN_PATHS = [
-    "saleor.plugins.webhook.plugin.WebhookPlugin",
-    "saleor_storecredit.plugin.StoreCreditPlugin",
-]
 
 
 def readme_blocks(language: str) -> list[str]:
@@ -37,18 +33,6 @@ def operation_name(block: str) -> str:
 
 
 GRAPHQL_EXAMPLES = {operation_name(block): block for block in readme_blocks("graphql")}
-
-
-def configure_plugin(**values):
-    configuration = [dict(item) for item in DEFAULT_CONFIGURATION]
-    for item in configuration:
-        if item["name"] in values:
-            item["value"] = values[item["name"]]
-    PluginConfiguration.objects.update_or_create(
-        identifier=PLUGIN_ID,
-        channel=None,
-        defaults={"active": True, "configuration": configuration},
-    )
 
 
 class Shop:
@@ -115,8 +99,8 @@ def shop(
     permission_manage_orders,
     permission_manage_plugins,
 ):
-    settings.PLUGINS = PLUGIN_PATHS
-    configure_plugin(allow_withdrawals="true", withdrawal_minimum="1")
+    settings.PLUGINS = PLUGINS
+    configure(allow_withdrawals="true", withdrawal_minimum="1")
     permission_group_manage_users.permissions.add(
         permission_manage_payments, permission_manage_orders, permission_manage_plugins
     )

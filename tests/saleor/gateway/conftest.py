@@ -3,28 +3,11 @@
 from decimal import Decimal
 
 import pytest
-from saleor.plugins.models import PluginConfiguration
 
 from saleor_storecredit import ledger
-from saleor_storecredit.config import DEFAULT_CONFIGURATION, PLUGIN_ID
 from saleor_storecredit.verification import find_problems
 
-PLUGIN_PATH = "saleor_storecredit.plugin.StoreCreditPlugin"
-WEBHOOK_PLUGIN_PATH = "saleor.plugins.webhook.plugin.WebhookPlugin"
-
-
-def configure(active=True, **values):
-    """Store the plugin's global configuration as pluginUpdate would."""
-    configuration = [dict(item) for item in DEFAULT_CONFIGURATION]
-    for item in configuration:
-        if item["name"] in values:
-            item["value"] = values.pop(item["name"])
-    assert not values, f"unknown settings {values}"
-    PluginConfiguration.objects.update_or_create(
-        identifier=PLUGIN_ID,
-        channel=None,
-        defaults={"active": active, "configuration": configuration, "name": "x"},
-    )
+from ..plugin_config import PLUGIN_PATH, WEBHOOK_PLUGIN_PATH, configure  # noqa: F401
 
 
 @pytest.fixture

@@ -3,30 +3,12 @@
 import socket
 
 import pytest
-from saleor.plugins.models import PluginConfiguration
 
-from saleor_storecredit.config import DEFAULT_CONFIGURATION, PLUGIN_ID
-
+from ..plugin_config import PLUGIN_PATH, WEBHOOK_PLUGIN_PATH, configure  # noqa: F401
 from .plugins import RecordingPlugin
 from .smtp import SMTPServer
 
-PLUGIN_PATH = "saleor_storecredit.plugin.StoreCreditPlugin"
-WEBHOOK_PLUGIN_PATH = "saleor.plugins.webhook.plugin.WebhookPlugin"
 RECORDING_PLUGIN_PATH = "tests.saleor.ops.plugins.RecordingPlugin"
-
-
-def configure(active=True, **values):
-    """Store the plugin's global configuration as pluginUpdate would."""
-    configuration = [dict(item) for item in DEFAULT_CONFIGURATION]
-    for item in configuration:
-        if item["name"] in values:
-            item["value"] = values.pop(item["name"])
-    assert not values, f"unknown settings {values}"
-    PluginConfiguration.objects.update_or_create(
-        identifier=PLUGIN_ID,
-        channel=None,
-        defaults={"active": active, "configuration": configuration, "name": "x"},
-    )
 
 
 @pytest.fixture
