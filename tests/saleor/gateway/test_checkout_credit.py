@@ -17,6 +17,7 @@ from .utils import (
     checkout_total,
     complete,
     pay_rest_by_app,
+    place_order_paid_partly,
     remove_credit,
     request_action,
 )
@@ -340,13 +341,11 @@ def test_granted_refund_on_the_credit_transaction_returns_credit(
     from saleor.graphql.tests.utils import get_graphql_content
     from saleor.order import OrderGrantedRefundStatus
 
-    total = checkout_total(customer_checkout)
     give_credit(customer_user, "10.00")
-    apply_credit(user_api_client, customer_checkout)
-    pay_rest_by_app(
-        app_api_client, permission_manage_payments, customer_checkout, total - 10
-    )
-    assert complete(user_api_client, customer_checkout)["errors"] == []
+    place_order_paid_partly(
+        user_api_client, app_api_client, permission_manage_payments,
+        customer_checkout, credit=Decimal("10"),
+    )  # fmt: skip
     order = Order.objects.get()
     item = credit_item()
     item_id = graphene.Node.to_global_id("TransactionItem", item.token)

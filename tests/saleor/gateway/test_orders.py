@@ -13,12 +13,12 @@ from saleor_storecredit.models import LotKind, StoreCreditEntry, StoreCreditLot
 
 from .conftest import configure
 from .utils import (
-    apply_credit,
     balance,
     checkout_total,
     complete,
     pay_rest_by_app,
     pay_with_credit,
+    place_order_paid_partly,
 )
 
 pytestmark = pytest.mark.django_db
@@ -69,13 +69,11 @@ def test_cancel_returns_credit_of_a_part_paid_order_once(
     give_credit,
     ledger_consistent,
 ):
-    total = checkout_total(customer_checkout)
     give_credit(customer_user, "10.00")
-    apply_credit(user_api_client, customer_checkout)
-    pay_rest_by_app(
-        app_api_client, permission_manage_payments, customer_checkout, total - 10
-    )
-    assert complete(user_api_client, customer_checkout)["errors"] == []
+    place_order_paid_partly(
+        user_api_client, app_api_client, permission_manage_payments,
+        customer_checkout, credit=Decimal("10"),
+    )  # fmt: skip
     order = Order.objects.get()
     assert balance(customer_user) == (Decimal(0), Decimal(0))
 

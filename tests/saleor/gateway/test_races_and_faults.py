@@ -17,7 +17,14 @@ from saleor_storecredit.gateway.orders import handle_order, handle_order_safely
 from saleor_storecredit.models import EntryKind, StoreCreditEntry
 from saleor_storecredit.verification import find_problems
 
-from .utils import apply_credit, balance, checkout_total, complete, pay_rest_by_app
+from .utils import (
+    apply_credit,
+    balance,
+    checkout_total,
+    complete,
+    pay_rest_by_app,
+    place_order_paid_partly,
+)
 
 concurrency = pytest.mark.concurrency
 
@@ -147,13 +154,11 @@ def test_a_hook_firing_twice_at_once_returns_credit_once(
     plugin_enabled,
     give_credit,
 ):
-    total = checkout_total(customer_checkout)
     give_credit(customer_user, "10.00")
-    apply_credit(user_api_client, customer_checkout)
-    pay_rest_by_app(
-        app_api_client, permission_manage_payments, customer_checkout, total - 10
-    )
-    assert complete(user_api_client, customer_checkout)["errors"] == []
+    place_order_paid_partly(
+        user_api_client, app_api_client, permission_manage_payments,
+        customer_checkout, credit=Decimal("10"),
+    )  # fmt: skip
     order = Order.objects.get()
     Order.objects.filter(pk=order.pk).update(status="canceled")
     settings = get_settings()

@@ -6,6 +6,7 @@ import graphene
 from saleor.checkout.calculations import calculate_checkout_total_with_gift_cards
 from saleor.checkout.fetch import fetch_checkout_info, fetch_checkout_lines
 from saleor.graphql.tests.utils import get_graphql_content
+from saleor.order.models import Order
 from saleor.plugins.manager import get_plugins_manager
 
 from saleor_storecredit.models import StoreCreditAccount
@@ -184,3 +185,17 @@ def request_action(staff_client, item, action, amount=None, permissions=()):
         )
     )
     return content["data"]["transactionRequestAction"]
+
+
+def place_order_paid_partly(
+    user_api_client, app_api_client, permission_manage_payments, checkout, credit
+):
+    """Apply the customer's credit (`credit` of it is available), let an app pay
+    the rest, complete the checkout and return the order."""
+    total = checkout_total(checkout)
+    apply_credit(user_api_client, checkout)
+    pay_rest_by_app(
+        app_api_client, permission_manage_payments, checkout, total - credit
+    )
+    assert complete(user_api_client, checkout)["errors"] == []
+    return Order.objects.get_by_checkout_token(checkout.pk)
