@@ -7,9 +7,11 @@ Each round builds two identical checkouts of one customer (copies of Saleor's
 - credit:   storeCreditCheckoutApply (the whole total) + checkoutComplete
 - baseline: transactionCreate by a payment app (the whole total) + checkoutComplete
 
-Rounds alternate which road goes first. The report gives the median time of
-each road and their ratio (target: credit within 15% of the baseline), and the
-ledger is verified afterwards.
+Rounds alternate which road goes first. The benchmark runs outside a test
+transaction, as Saleor runs in production: every write commits, and Saleor's
+on-commit work (order_created and its hooks) runs inside checkoutComplete. The report gives the median time of
+each road, and the median of the per-round ratios credit / baseline (target:
+credit within 15% of the baseline), and the ledger is verified afterwards.
 
 Run with a Python that has Saleor (see scripts/test.sh), from the project root:
 
@@ -28,7 +30,7 @@ from decimal import Decimal
 
 import pytest
 
-ROUNDS = int(os.environ.get("CHECKOUT_BENCH_ROUNDS", "30"))
+ROUNDS = int(os.environ.get("CHECKOUT_BENCH_ROUNDS", "40"))
 
 
 def _copy_checkout(checkout):
@@ -45,7 +47,7 @@ def _copy_checkout(checkout):
     return Checkout.objects.get(pk=checkout.pk)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_checkout_benchmark(
     user_api_client,
     app_api_client,
@@ -127,25 +129,33 @@ def test_checkout_benchmark(
     # Warm up both roads (imports, caches, first queries).
     by_credit()
     by_app()
-    credit_times, app_times = [], []
+    credit_times, app_times, round_ratios = [], [], []
     for round_number in range(ROUNDS):
         if round_number % 2:
-            app_times.append(by_app())
-            credit_times.append(by_credit())
+            app_time = by_app()
+            credit_time = by_credit()
         else:
-            credit_times.append(by_credit())
-            app_times.append(by_app())
+            credit_time = by_credit()
+            app_time = by_app()
+        credit_times.append(credit_time)
+        app_times.append(app_time)
+        round_ratios.append(credit_time / app_time)
 
     credit = statistics.median(credit_times)
     baseline = statistics.median(app_times)
-    ratio = credit / baseline
+    # Each round pays one checkout each way back to back, so the median of the
+    # per-round ratios is steadier than the ratio of medians on a busy machine.
+    ratio = statistics.median(round_ratios)
     orders = Order.objects.count()
     problems = find_problems()
     print()
     print(f"checkout benchmark, {ROUNDS} rounds, {orders} orders")
     print(f"  app transaction (baseline): median {baseline * 1000:.1f} ms")
     print(f"  store credit:               median {credit * 1000:.1f} ms")
-    print(f"  ratio credit / baseline:    {ratio:.3f} (target <= 1.15)")
+    print(f"  ratio of medians:           {credit / baseline:.3f}")
+    print(
+        f"  ratio credit / baseline:    {ratio:.3f} (median of per-round ratios; target <= 1.15)"
+    )
     for phase, times in phases.items():
         print(f"  {phase + ':':<28}median {statistics.median(times) * 1000:.1f} ms")
     print(f"  ledger problems:            {len(problems)}")
