@@ -302,6 +302,11 @@ class StoreCreditPlugin(BasePlugin):
         return previous_value
 
     def order_created(self, order, previous_value, webhooks=None):
+        if not self.active:
+            return previous_value
+        # Before Saleor's order_created looks at the charge status (after the
+        # plugins): the order is then handled as one created paid.
+        orders.capture_new_order_safely(order, self.settings)
         return self._order_changed(order, previous_value)
 
     def order_confirmed(self, order, previous_value, webhooks=None):

@@ -224,6 +224,38 @@ def credit_top_ups(order: Order, settings: StoreCreditSettings):
         )
 
 
+def capture_new_order_safely(order, settings: StoreCreditSettings):
+    """`order_created`: take the held credit before Saleor checks whether the
+    new order is paid. Never raises: after a failure the hooks that follow
+    capture through Saleor's transaction-event road, or retry."""
+    if transaction.get_connection().in_atomic_block:
+        # Saleor defers plugin hooks called inside a transaction until it
+        # commits (`call_event`): its order_created has then already looked at
+        # the charge status, so the capture is reported through Saleor's
+        # transaction events instead (`handle_order`). Checkout completion
+        # calls order_created after its commit, so this is for callers that
+        # wrap it in a transaction of their own (tests).
+        return
+    if order.status in _NOT_CAPTURED_STATUSES or order.status in (
+        settings.return_statuses
+    ):
+        return
+    try:
+        transactions.capture_new_order(order)
+    except Exception:
+        logger.exception("Could not capture store credit for order %s.", order.pk)
+        order.refresh_from_db(fields=_CHARGE_FIELDS)
+
+
+_CHARGE_FIELDS = [
+    "total_charged_amount",
+    "charge_status",
+    "total_authorized_amount",
+    "authorize_status",
+    "updated_at",
+]
+
+
 def handle_order_safely(order_pk, settings: StoreCreditSettings):
     """The hook entry point: never raises; schedules a retry after a failure."""
     try:

@@ -14,6 +14,7 @@ transaction, so a failure between them leaves neither.
 
 import logging
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -22,11 +23,18 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from saleor.checkout.calculations import calculate_checkout_total_with_gift_cards
 from saleor.checkout.error_codes import CheckoutErrorCode
-from saleor.checkout.fetch import fetch_checkout_info, fetch_checkout_lines
+from saleor.checkout.fetch import (
+    CheckoutInfo,
+    CheckoutLineInfo,
+    fetch_checkout_info,
+    fetch_checkout_lines,
+)
 from saleor.checkout.models import Checkout
 from saleor.graphql.payment.mutations.transaction.utils import (
     create_transaction_event_requested,
 )
+from saleor.order.models import Order
+from saleor.order.utils import updates_amounts_for_order
 from saleor.payment import TransactionAction, TransactionEventType
 from saleor.payment.models import TransactionEvent, TransactionItem
 from saleor.payment.transaction_item_calculations import (
@@ -47,6 +55,7 @@ from ..models import HoldStatus, StoreCreditHold
 from ..money import validate_amount
 from ..notifications import notify_entry
 from . import eligibility
+from .checkout_status import checkout_payments_changed
 
 logger = logging.getLogger(__name__)
 
@@ -84,14 +93,26 @@ def _report(request_event: TransactionEvent, result: str, amount, actions, messa
 # --- applying to a checkout -------------------------------------------------------
 
 
-def checkout_total(checkout: Checkout, manager) -> tuple[Decimal, object]:
-    """The checkout total with prices refreshed (Saleor stores stale totals)."""
+@dataclass
+class CheckoutCredit:
+    """A checkout after credit was applied or removed, with the priced checkout
+    data when it was fetched (the mutation hands it to its response)."""
+
+    checkout: Checkout
+    item: TransactionItem | None
+    checkout_info: CheckoutInfo | None = None
+    lines: list[CheckoutLineInfo] | None = None
+
+
+def checkout_total(checkout: Checkout, manager):
+    """The checkout total with prices refreshed (Saleor stores stale totals),
+    with the checkout info and lines it was computed from."""
     lines, _ = fetch_checkout_lines(checkout)
     info = fetch_checkout_info(checkout, lines, manager)
     total = calculate_checkout_total_with_gift_cards(
         manager=manager, checkout_info=info, lines=lines
     )
-    return total.gross.amount, info
+    return total.gross.amount, info, lines
 
 
 def _paid_by_others(checkout_pk, exclude_pk) -> Decimal:
@@ -108,6 +129,15 @@ def _paid_by_others(checkout_pk, exclude_pk) -> Decimal:
         )
     )
     return totals["paid"] or Decimal(0)
+
+
+def _paid_by_item(item: TransactionItem) -> Decimal:
+    return (
+        item.authorized_value
+        + item.charged_value
+        + item.authorize_pending_value
+        + item.charge_pending_value
+    )
 
 
 def _current_item(checkout_pk) -> TransactionItem | None:
@@ -128,7 +158,7 @@ def apply_to_checkout(
     amount=None,
     manager,
     quiet_when_nothing_to_do: bool = False,
-) -> tuple[Checkout, TransactionItem | None]:
+) -> CheckoutCredit:
     """Hold min(amount or everything, available credit, unpaid part) for the
     checkout; applying again re-computes the same and adjusts the hold."""
     if not settings.active:
@@ -148,12 +178,8 @@ def apply_to_checkout(
     wanted = None
     if amount is not None:
         wanted = validate_amount(amount, checkout.currency)
-    total, _info = checkout_total(checkout, manager)
-    account = ledger.get_account(user, checkout.currency)
-    eligibility.check_customer(
-        settings, user=user, channel_slug=checkout.channel.slug, account=account
-    )
-    eligibility.check_total(settings, total, checkout.currency)
+    total, info, lines = checkout_total(checkout, manager)
+    channel_slug = checkout.channel.slug
 
     with transaction.atomic():
         locked = Checkout.objects.select_for_update(of=("self",)).filter(pk=checkout.pk)
@@ -170,21 +196,20 @@ def apply_to_checkout(
             .filter(user_id=user.pk, currency=checkout.currency)
             .first()
         )
+        eligibility.check_customer(
+            settings, user=user, channel_slug=channel_slug, account=account
+        )
+        eligibility.check_total(settings, total, checkout.currency)
         item = _current_item(checkout.pk)
         current = item.authorized_value if item else Decimal(0)
         unpaid = max(total - _paid_by_others(checkout.pk, getattr(item, "pk", None)), 0)
         spendable = (account.available if account else Decimal(0)) + current
-        if account is not None and account.is_on_hold:
-            raise StoreCreditError(
-                "Your store credit is on hold. Please contact the shop.",
-                code=StoreCreditErrorCode.ACCOUNT_ON_HOLD,
-            )
         target = min(unpaid, spendable)
         if wanted is not None:
             target = min(target, wanted)
         if target <= 0 and current == 0:
             if quiet_when_nothing_to_do:
-                return checkout, None
+                return CheckoutCredit(checkout, None)
             if unpaid <= 0:
                 raise StoreCreditError(
                     "Nothing is left to pay on this checkout.",
@@ -197,13 +222,15 @@ def apply_to_checkout(
                 "not accept part payment with store credit.",
                 code=StoreCreditErrorCode.PARTIAL_PAYMENT_NOT_ALLOWED,
             )
+        info.checkout = checkout
         if target == current and item is not None:
-            return checkout, item
-        if item is None:
+            return CheckoutCredit(checkout, item, info, lines)
+        new_item = item is None
+        if new_item:
             item = _create_item(settings, checkout, user)
-        _set_held_amount(item, account, target, checkout, user=user)
-        process_order_or_checkout_with_transaction(item, manager, user, None)
-    return checkout, item
+        _set_held_amount(item, account, target, checkout, user=user, new_item=new_item)
+        checkout_payments_changed(item, info, lines, total, manager, user)
+    return CheckoutCredit(checkout, item, info, lines)
 
 
 def _create_item(settings, checkout: Checkout, user) -> TransactionItem:
@@ -225,13 +252,20 @@ def _create_item(settings, checkout: Checkout, user) -> TransactionItem:
     )
 
 
-def _set_held_amount(item, account, target: Decimal, checkout, *, user=None):
-    """Make the item hold exactly `target`: authorize more or release some."""
+def _set_held_amount(
+    item, account, target: Decimal, checkout, *, user=None, new_item=False
+):
+    """Make the item hold exactly `target`: authorize more or release some.
+    `new_item`: the item was just created (no holds or events yet)."""
     current = item.authorized_value
     reference = Reference(checkout_id=checkout.pk, transaction_id=item.token)
     actor = Actor.customer(user) if user is not None else Actor()
     if target > current:
-        sequence = StoreCreditHold.objects.filter(transaction_id=item.token).count()
+        sequence = (
+            0
+            if new_item
+            else StoreCreditHold.objects.filter(transaction_id=item.token).count()
+        )
         ledger.authorize(
             account,
             target - current,
@@ -242,12 +276,15 @@ def _set_held_amount(item, account, target: Decimal, checkout, *, user=None):
         )
     elif target < current:
         _release(item, current - target, actor=actor)
-    first = not item.events.filter(
-        type__in=[
-            TransactionEventType.AUTHORIZATION_SUCCESS,
-            TransactionEventType.AUTHORIZATION_ADJUSTMENT,
-        ]
-    ).exists()
+    first = (
+        new_item
+        or not item.events.filter(
+            type__in=[
+                TransactionEventType.AUTHORIZATION_SUCCESS,
+                TransactionEventType.AUTHORIZATION_ADJUSTMENT,
+            ]
+        ).exists()
+    )
     item.events.create(
         type=(
             TransactionEventType.AUTHORIZATION_SUCCESS
@@ -288,7 +325,7 @@ def _release(item, amount: Decimal, *, actor=None) -> Decimal:
     return amount - left
 
 
-def remove_from_checkout(*, user, checkout_pk) -> Checkout:
+def remove_from_checkout(*, user, checkout_pk) -> CheckoutCredit:
     """Give back the credit held on the customer's checkout."""
     with transaction.atomic():
         checkout = (
@@ -307,7 +344,7 @@ def remove_from_checkout(*, user, checkout_pk) -> Checkout:
         if item is None:
             raise NotFound("No store credit is applied to this checkout.", field="id")
         cancel_item(item, user=user, message="Removed by the customer.")
-    return checkout
+    return CheckoutCredit(checkout, None)
 
 
 def cancel_item(item: TransactionItem, *, user=None, message: str = ""):
@@ -349,8 +386,11 @@ def reconcile_checkout(checkout_info, lines, manager) -> None:
         if locked is None:
             return
         item = _current_item(checkout.pk)
-        if item is not None:
-            unpaid = max(total - _paid_by_others(checkout.pk, item.pk), 0)
+        if item is None:
+            paid = _paid_by_others(checkout.pk, None)
+        else:
+            others = _paid_by_others(checkout.pk, item.pk)
+            unpaid = max(total - others, 0)
             if item.authorized_value > unpaid:
                 account = (
                     account_qs_select_for_update()
@@ -363,7 +403,7 @@ def reconcile_checkout(checkout_info, lines, manager) -> None:
                 )
                 _set_held_amount(item, account, unpaid, locked)
                 process_order_or_checkout_with_transaction(item, manager, None, None)
-        paid = _paid_by_others(checkout.pk, None)
+            paid = others + _paid_by_item(item)
         if paid < total and not checkout_info.channel.allow_unpaid_orders:
             raise ValidationError(
                 {
@@ -381,8 +421,65 @@ def reconcile_checkout(checkout_info, lines, manager) -> None:
 # --- on the order -----------------------------------------------------------------
 
 
+def capture_new_order(order) -> list[TransactionItem]:
+    """In `order_created`: capture the credit held for the new order and update
+    the order in place.
+
+    Saleor's own `order_created` calls the plugins first and only then looks at
+    the order's charge status: finding it paid, it does its "order charged"
+    work (events, payment confirmation, auto-confirmation) once, exactly as
+    for an order created already paid by an app. Reporting the capture through
+    Saleor's transaction-event road instead would re-read and re-save the
+    order and run that work a second way.
+    """
+    item_pks = list(
+        credit_items(
+            order_id=order.pk, authorized_value__gt=0, charged_value=0
+        ).values_list("pk", flat=True)
+    )
+    if not item_pks:
+        return []
+    captured = []
+    with transaction.atomic():
+        # Saleor's lock order: the order, then its transaction items.
+        Order.objects.select_for_update(of=("self",)).filter(pk=order.pk).first()
+        for item in (
+            TransactionItem.objects.select_for_update(of=("self",))
+            .filter(pk__in=item_pks)
+            .order_by("pk")
+        ):
+            if _charge_requested(item) or item.authorized_value <= 0:
+                continue
+            amount = item.authorized_value
+            request_event = item.events.create(
+                type=TransactionEventType.CHARGE_REQUEST,
+                amount_value=amount,
+                currency=item.currency,
+                psp_reference=item.psp_reference,
+                app_identifier=PLUGIN_ID,
+            )
+            taken, _ = _capture_holds(item, request_event, amount, order_id=order.pk)
+            if taken <= 0:
+                # Rolled back; the order hooks report the failure to Saleor.
+                raise StoreCreditError(
+                    "No store credit is held for this payment.",
+                    code=StoreCreditErrorCode.HOLD_NOT_ACTIVE,
+                )
+            _record_charge(item, taken)
+            captured.append(item)
+        if captured:
+            # The order may carry prefetched (now outdated) transactions.
+            getattr(order, "_prefetched_objects_cache", {}).pop(
+                "payment_transactions", None
+            )
+            updates_amounts_for_order(order, save=True)
+    return captured
+
+
 def capture_order_items(order) -> list[TransactionItem]:
-    """Capture, once, the credit held by the order's credit items."""
+    """Capture, once, the credit still held by the order's credit items (orders
+    that did not go through `order_created`, or whose capture failed there),
+    reporting through Saleor so it updates the order."""
     captured = []
     for item_pk in credit_items(
         order_id=order.pk, authorized_value__gt=0, charged_value=0
@@ -393,10 +490,7 @@ def capture_order_items(order) -> list[TransactionItem]:
                 .filter(pk=item_pk)
                 .first()
             )
-            already = item.events.filter(
-                type=TransactionEventType.CHARGE_REQUEST
-            ).exists()
-            if already or item.authorized_value <= 0:
+            if _charge_requested(item) or item.authorized_value <= 0:
                 continue
             request_event = create_transaction_event_requested(
                 item,
@@ -409,32 +503,62 @@ def capture_order_items(order) -> list[TransactionItem]:
     return captured
 
 
+def _charge_requested(item: TransactionItem) -> bool:
+    return item.events.filter(type=TransactionEventType.CHARGE_REQUEST).exists()
+
+
+def _capture_holds(item, request_event, amount: Decimal, *, order_id=None):
+    """Capture up to `amount` of the item's holds; returns (taken, still held)."""
+    left = Decimal(amount)
+    reference = Reference(order_id=order_id or item.order_id)
+    holds = _open_holds(item)
+    held = sum((hold.remaining for hold in holds), Decimal(0))
+    for hold in holds:
+        if left <= 0:
+            break
+        take = min(hold.remaining, left)
+        ledger.capture(
+            hold,
+            take,
+            idempotency_key=f"transaction:{item.token}:capture:"
+            f"{request_event.pk}:{hold.pk}",
+            reference=reference,
+        )
+        left -= take
+    taken = Decimal(amount) - left
+    return taken, held - taken
+
+
+def _record_charge(item, taken: Decimal):
+    """Record a capture on the item as a CHARGE_SUCCESS event, as Saleor's
+    event road would, and recalculate the item's amounts."""
+    item.events.create(
+        type=TransactionEventType.CHARGE_SUCCESS,
+        amount_value=taken,
+        currency=item.currency,
+        psp_reference=item.psp_reference,
+        include_in_calculations=True,
+        app_identifier=PLUGIN_ID,
+        message="Store credit captured.",
+    )
+    recalculate_transaction_amounts(item, save=False)
+    item.available_actions = [TransactionAction.REFUND]
+    item.save()
+
+
 def charge(item, request_event, amount: Decimal, *, order_id=None):
     """Capture up to `amount` of the item's holds and report the result."""
     amount = Decimal(amount)
-    left = amount
-    reference = Reference(order_id=order_id or item.order_id)
     try:
         with transaction.atomic():
-            for hold in _open_holds(item):
-                if left <= 0:
-                    break
-                take = min(hold.remaining, left)
-                ledger.capture(
-                    hold,
-                    take,
-                    idempotency_key=f"transaction:{item.token}:capture:"
-                    f"{request_event.pk}:{hold.pk}",
-                    reference=reference,
-                )
-                left -= take
-            taken = amount - left
+            taken, remaining_held = _capture_holds(
+                item, request_event, amount, order_id=order_id
+            )
             if taken <= 0:
                 raise StoreCreditError(
                     "No store credit is held for this payment.",
                     code=StoreCreditErrorCode.HOLD_NOT_ACTIVE,
                 )
-            remaining_held = sum((h.remaining for h in _open_holds(item)), Decimal(0))
             actions = [TransactionAction.REFUND]
             if remaining_held > 0:
                 actions += [TransactionAction.CHARGE, TransactionAction.CANCEL]

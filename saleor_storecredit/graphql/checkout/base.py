@@ -14,8 +14,10 @@ from saleor.permission.auth_filters import AuthorizationFilters
 
 from ...error_codes import StoreCreditErrorCode
 from ...exceptions import NotFound, StoreCreditError
+from ...gateway.transactions import CheckoutCredit
 from ..errors import StoreCreditErrorType
 from ..utils import to_validation_error
+from .dataloaders import prime_checkout_prices
 
 
 class StoreCreditCheckoutMutation(BaseMutation):
@@ -54,10 +56,13 @@ class StoreCreditCheckoutMutation(BaseMutation):
                 )
             checkout_pk = cls.checkout_pk(data["id"])
             manager = get_plugin_manager_promise(info.context).get()
-            checkout, item = cls.run(info, user, checkout_pk, manager, **data)
+            result = cls.run(info, user, checkout_pk, manager, **data)
         except StoreCreditError as error:
             raise to_validation_error(error) from error
-        applied = item.authorized_value if item is not None else 0
+        checkout = result.checkout
+        if result.checkout_info is not None:
+            prime_checkout_prices(info, result.checkout_info, result.lines)
+        applied = result.item.authorized_value if result.item is not None else 0
         return cls(
             checkout=SyncWebhookControlContext(node=checkout),
             applied_amount=prices.Money(applied, checkout.currency),
@@ -77,5 +82,5 @@ class StoreCreditCheckoutMutation(BaseMutation):
             raise NotFound("Checkout not found.", field="id") from None
 
     @classmethod
-    def run(cls, info, user, checkout_pk, manager, **data):
+    def run(cls, info, user, checkout_pk, manager, **data) -> CheckoutCredit:
         raise NotImplementedError

@@ -15,4 +15,4 @@ class StoreCreditCheckoutRemove(StoreCreditCheckoutMutation):
 
     @classmethod
     def run(cls, info, user, checkout_pk, manager, **_data):
-        return remove_from_checkout(user=user, checkout_pk=checkout_pk), None
+        return remove_from_checkout(user=user, checkout_pk=checkout_pk)

@@ -4,12 +4,13 @@ the rest paid by a payment app, captured once when the order is created."""
 from decimal import Decimal
 
 import pytest
-from saleor.order import OrderChargeStatus
+from saleor.order import OrderChargeStatus, OrderEvents
 from saleor.order.models import Order
 from saleor.payment.models import TransactionItem
 
 from saleor_storecredit.config import PLUGIN_ID
 from saleor_storecredit.models import EntryKind, StoreCreditEntry
+from saleor_storecredit.verification import find_problems
 
 from .utils import (
     apply_credit,
@@ -99,8 +100,9 @@ def test_partial_payment_to_order_captures_once_and_refund_returns_credit(
     assert result["errors"] == []
     order = Order.objects.get()
     item = credit_item()
-    # Captured by the order_created hook, after the mutation built its answer.
     assert order.charge_status == OrderChargeStatus.FULL
+    # Saleor recorded the order as fully paid once, as for any order born paid.
+    assert order.events.filter(type=OrderEvents.ORDER_FULLY_PAID).count() == 1
     assert item.order_id == order.pk
     assert (item.authorized_value, item.charged_value) == (0, Decimal("10.00"))
     assert balance(customer_user) == (Decimal(0), Decimal(0))
@@ -115,6 +117,37 @@ def test_partial_payment_to_order_captures_once_and_refund_returns_credit(
     assert refunded["transaction"]["refundedAmount"]["amount"] == 4.0
     assert refunded["transaction"]["chargedAmount"]["amount"] == 6.0
     assert balance(customer_user) == (Decimal("4.00"), Decimal(0))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_checkout_complete_answers_with_the_order_paid(
+    user_api_client,
+    app_api_client,
+    permission_manage_payments,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    give_credit,
+):
+    # Outside a test transaction Saleor's order_created runs before the
+    # mutation answers, as in production: the credit is captured there, before
+    # Saleor looks at the new order's charge status.
+    total = checkout_total(customer_checkout)
+    give_credit(customer_user, "10.00")
+    apply_credit(user_api_client, customer_checkout)
+    pay_rest_by_app(
+        app_api_client, permission_manage_payments, customer_checkout, total - 10
+    )
+
+    result = complete(user_api_client, customer_checkout)
+
+    assert result["errors"] == []
+    assert result["order"]["chargeStatus"] == "FULL"
+    order = Order.objects.get()
+    assert order.events.filter(type=OrderEvents.ORDER_FULLY_PAID).count() == 1
+    assert balance(customer_user) == (Decimal(0), Decimal(0))
+    assert StoreCreditEntry.objects.filter(kind=EntryKind.CAPTURE).count() == 1
+    assert find_problems() == []
 
 
 def test_remove_gives_the_credit_back(

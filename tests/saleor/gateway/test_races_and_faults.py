@@ -183,9 +183,7 @@ def test_failure_after_the_ledger_write_while_applying_leaves_neither(
     def broken(*args, **kwargs):
         raise RuntimeError("Saleor write failed")
 
-    monkeypatch.setattr(
-        transactions, "process_order_or_checkout_with_transaction", broken
-    )
+    monkeypatch.setattr(transactions, "checkout_payments_changed", broken)
     with pytest.raises(RuntimeError):
         transactions.apply_to_checkout(
             get_settings(),
@@ -199,7 +197,7 @@ def test_failure_after_the_ledger_write_while_applying_leaves_neither(
     assert find_problems() == []
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_failure_while_capturing_is_retried_and_captures_once(
     user_api_client,
     app_api_client,
@@ -216,12 +214,15 @@ def test_failure_while_capturing_is_retried_and_captures_once(
     pay_rest_by_app(
         app_api_client, permission_manage_payments, customer_checkout, total - 10
     )
-    original = transactions._report
+    original_report, original_record = transactions._report, transactions._record_charge
     scheduled = []
 
-    def broken(request_event, result, *args, **kwargs):
+    def broken(*args, **kwargs):
         raise RuntimeError("Saleor write failed")
 
+    # Both roads fail: the capture in order_created and the retry through
+    # Saleor's transaction events in the hooks after it.
+    monkeypatch.setattr(transactions, "_record_charge", broken)
     monkeypatch.setattr(transactions, "_report", broken)
     monkeypatch.setattr(
         "saleor_storecredit.gateway.tasks.handle_order_task.delay", scheduled.append
@@ -234,7 +235,8 @@ def test_failure_while_capturing_is_retried_and_captures_once(
     assert str(order.pk) in scheduled
     assert find_problems() == []
 
-    monkeypatch.setattr(transactions, "_report", original)
+    monkeypatch.setattr(transactions, "_report", original_report)
+    monkeypatch.setattr(transactions, "_record_charge", original_record)
     handle_order_safely(order.pk, get_settings())  # the retry
     handle_order_safely(order.pk, get_settings())
 
