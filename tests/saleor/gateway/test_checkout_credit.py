@@ -17,6 +17,7 @@ from .utils import (
     balance,
     checkout_total,
     complete,
+    complete_paid_partly,
     pay_rest_by_app,
     place_order_paid_partly,
     remove_credit,
@@ -88,14 +89,15 @@ def test_partial_payment_to_order_captures_once_and_refund_returns_credit(
     give_credit,
     ledger_consistent,
 ):
-    total = checkout_total(customer_checkout)
     give_credit(customer_user, "10.00")
-    apply_credit(user_api_client, customer_checkout)
-    pay_rest_by_app(
-        app_api_client, permission_manage_payments, customer_checkout, total - 10
-    )
 
-    result = complete(user_api_client, customer_checkout)
+    result = complete_paid_partly(
+        user_api_client,
+        app_api_client,
+        permission_manage_payments,
+        customer_checkout,
+        Decimal("10.00"),
+    )
 
     assert result["errors"] == []
     order = Order.objects.get()
@@ -132,14 +134,15 @@ def test_checkout_complete_answers_with_the_order_paid(
     # Outside a test transaction Saleor's order_created runs before the
     # mutation answers, as in production: the credit is captured there, before
     # Saleor looks at the new order's charge status.
-    total = checkout_total(customer_checkout)
     give_credit(customer_user, "10.00")
-    apply_credit(user_api_client, customer_checkout)
-    pay_rest_by_app(
-        app_api_client, permission_manage_payments, customer_checkout, total - 10
-    )
 
-    result = complete(user_api_client, customer_checkout)
+    result = complete_paid_partly(
+        user_api_client,
+        app_api_client,
+        permission_manage_payments,
+        customer_checkout,
+        Decimal("10.00"),
+    )
 
     assert result["errors"] == []
     assert result["order"]["chargeStatus"] == "FULL"

@@ -187,15 +187,25 @@ def request_action(staff_client, item, action, amount=None, permissions=()):
     return content["data"]["transactionRequestAction"]
 
 
-def place_order_paid_partly(
+def complete_paid_partly(
     user_api_client, app_api_client, permission_manage_payments, checkout, credit
 ):
     """Apply the customer's credit (`credit` of it is available), let an app pay
-    the rest, complete the checkout and return the order."""
+    the rest and complete the checkout; returns checkoutComplete's answer."""
     total = checkout_total(checkout)
     apply_credit(user_api_client, checkout)
     pay_rest_by_app(
         app_api_client, permission_manage_payments, checkout, total - credit
     )
-    assert complete(user_api_client, checkout)["errors"] == []
+    return complete(user_api_client, checkout)
+
+
+def place_order_paid_partly(
+    user_api_client, app_api_client, permission_manage_payments, checkout, credit
+):
+    """As `complete_paid_partly`, and return the order."""
+    result = complete_paid_partly(
+        user_api_client, app_api_client, permission_manage_payments, checkout, credit
+    )
+    assert result["errors"] == []
     return Order.objects.get_by_checkout_token(checkout.pk)
