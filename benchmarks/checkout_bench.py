@@ -30,7 +30,7 @@ from decimal import Decimal
 
 import pytest
 
-ROUNDS = int(os.environ.get("CHECKOUT_BENCH_ROUNDS", "40"))
+ROUNDS = int(os.environ.get("CHECKOUT_BENCH_ROUNDS", "60"))
 
 
 def _copy_checkout(checkout):
