@@ -34,13 +34,22 @@ logger = logging.getLogger(__name__)
 _NOT_CAPTURED_STATUSES = (OrderStatus.DRAFT, OrderStatus.CANCELED, OrderStatus.EXPIRED)
 
 
+def credit_is_taken(order: Order, settings: StoreCreditSettings) -> bool:
+    """Whether credit held for the order is captured in its current status
+    (otherwise it is given back)."""
+    return (
+        order.status not in _NOT_CAPTURED_STATUSES
+        and order.status not in settings.return_statuses
+    )
+
+
 def handle_order(order_pk, settings: StoreCreditSettings, manager_factory=None):
     """Bring the order's credit in line with its state (idempotent)."""
     order = Order.objects.select_related("user", "channel").filter(pk=order_pk).first()
     if order is None:
         return
     returning = order.status in settings.return_statuses
-    if not returning and order.status not in _NOT_CAPTURED_STATUSES:
+    if credit_is_taken(order, settings):
         transactions.capture_order_items(order)
     if not settings.active:
         return
@@ -236,9 +245,7 @@ def capture_new_order_safely(order, settings: StoreCreditSettings):
         # calls order_created after its commit, so this is for callers that
         # wrap it in a transaction of their own (tests).
         return
-    if order.status in _NOT_CAPTURED_STATUSES or order.status in (
-        settings.return_statuses
-    ):
+    if not credit_is_taken(order, settings):
         return
     try:
         transactions.capture_new_order(order)

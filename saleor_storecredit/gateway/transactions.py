@@ -115,29 +115,27 @@ def checkout_total(checkout: Checkout, manager):
     return total.gross.amount, info, lines
 
 
+# What a transaction item counts towards paying its checkout.
+_PAID_FIELDS = (
+    "authorized_value",
+    "charged_value",
+    "authorize_pending_value",
+    "charge_pending_value",
+)
+
+
 def _paid_by_others(checkout_pk, exclude_pk) -> Decimal:
+    paid = sum((F(field) for field in _PAID_FIELDS[1:]), F(_PAID_FIELDS[0]))
     totals = (
         TransactionItem.objects.filter(checkout_id=checkout_pk)
         .exclude(pk=exclude_pk)
-        .aggregate(
-            paid=Sum(
-                F("authorized_value")
-                + F("charged_value")
-                + F("authorize_pending_value")
-                + F("charge_pending_value")
-            )
-        )
+        .aggregate(paid=Sum(paid))
     )
     return totals["paid"] or Decimal(0)
 
 
 def _paid_by_item(item: TransactionItem) -> Decimal:
-    return (
-        item.authorized_value
-        + item.charged_value
-        + item.authorize_pending_value
-        + item.charge_pending_value
-    )
+    return sum((getattr(item, field) for field in _PAID_FIELDS), Decimal(0))
 
 
 def _current_item(checkout_pk) -> TransactionItem | None:
@@ -451,12 +449,8 @@ def capture_new_order(order) -> list[TransactionItem]:
             if _charge_requested(item) or item.authorized_value <= 0:
                 continue
             amount = item.authorized_value
-            request_event = item.events.create(
-                type=TransactionEventType.CHARGE_REQUEST,
-                amount_value=amount,
-                currency=item.currency,
-                psp_reference=item.psp_reference,
-                app_identifier=PLUGIN_ID,
+            request_event = create_transaction_event_requested(
+                item, amount, TransactionAction.CHARGE, app_identifier=PLUGIN_ID
             )
             taken, _ = _capture_holds(item, request_event, amount, order_id=order.pk)
             if taken <= 0:

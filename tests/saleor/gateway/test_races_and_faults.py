@@ -22,6 +22,7 @@ from .utils import (
     balance,
     checkout_total,
     complete,
+    complete_paid_partly,
     pay_rest_by_app,
     place_order_paid_partly,
 )
@@ -208,12 +209,7 @@ def test_failure_while_capturing_is_retried_and_captures_once(
     give_credit,
     monkeypatch,
 ):
-    total = checkout_total(customer_checkout)
     give_credit(customer_user, "10.00")
-    apply_credit(user_api_client, customer_checkout)
-    pay_rest_by_app(
-        app_api_client, permission_manage_payments, customer_checkout, total - 10
-    )
     original_report, original_record = transactions._report, transactions._record_charge
     scheduled = []
 
@@ -229,7 +225,14 @@ def test_failure_while_capturing_is_retried_and_captures_once(
     )
 
     # The hook fails inside checkoutComplete but never raises into Saleor.
-    assert complete(user_api_client, customer_checkout)["errors"] == []
+    result = complete_paid_partly(
+        user_api_client,
+        app_api_client,
+        permission_manage_payments,
+        customer_checkout,
+        Decimal("10.00"),
+    )
+    assert result["errors"] == []
     order = Order.objects.get()
     assert balance(customer_user) == (Decimal("10.00"), Decimal("10.00"))
     assert str(order.pk) in scheduled
