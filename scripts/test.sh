@@ -21,7 +21,7 @@ if saleor_importable; then
     version="$(PYTHONPATH="$SALEOR_PATH" "$SALEOR_PYTHON" -c 'import saleor; print(saleor.__version__)')"
     say "Saleor suite against Saleor $version ($SALEOR_PYTHON)"
     # One database per Saleor version: --reuse-db must not mix their migrations.
-    saleor_db="${DATABASE_URL%/*}/storecredit_saleor_$(echo "$version" | tr -c 'a-zA-Z0-9\n' _)"
+    saleor_db="${DATABASE_URL}_saleor_$(echo "$version" | tr -c 'a-zA-Z0-9\n' _)"
     DATABASE_URL="$saleor_db" PYTHONPATH="$SALEOR_PATH" \
         "$SALEOR_PYTHON" -m pytest -c tests/saleor/pytest.ini --reuse-db "$@" tests/saleor || status=$?
 else
