@@ -61,7 +61,7 @@ def test_checkout_benchmark(
     from saleor.order.models import Order
     from saleor.warehouse.models import Stock
 
-    from saleor_storecredit.verification import find_problems
+    from saleor_storecredit.ledger.verification import find_problems
     from tests.saleor.gateway.utils import (
         TRANSACTION_CREATE,
         apply_credit,

@@ -106,7 +106,7 @@ def main():
         full = measure(large, url)
         again = measure(large, url)
 
-        from saleor_storecredit.verification import find_problems
+        from saleor_storecredit.ledger.verification import find_problems
 
         problems = find_problems()
     finally:

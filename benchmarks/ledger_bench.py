@@ -33,8 +33,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 
 from saleor_storecredit import ledger  # noqa: E402
+from saleor_storecredit.ledger.verification import find_problems  # noqa: E402
 from saleor_storecredit.models import StoreCreditAccount, StoreCreditEntry  # noqa: E402
-from saleor_storecredit.verification import find_problems  # noqa: E402
 
 ACCOUNT = StoreCreditAccount._meta.db_table
 LOT = "storecredit_storecreditlot"

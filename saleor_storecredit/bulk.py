@@ -6,7 +6,7 @@ interrupted and repeats nothing that was done. A debit never takes an account
 below zero: it takes what is available or skips the account, as asked.
 """
 
-import hashlib
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -18,8 +18,11 @@ from . import ledger, notifications
 from .actors import Actor
 from .error_codes import StoreCreditErrorCode
 from .exceptions import IdempotencyConflict, InsufficientFunds, StoreCreditError
+from .ledger import keys
 from .models import LotKind, Reason, StoreCreditAccount, StoreCreditEntry
 from .money import validate_amount, validate_currency
+
+logger = logging.getLogger(__name__)
 
 MAX_ACCOUNTS = 1000
 
@@ -29,6 +32,7 @@ SKIP = "skip"
 CREDITED = "credited"
 DEBITED = "debited"
 SKIPPED = "skipped"
+FAILED = "failed"
 
 LOT_KIND_BY_REASON = {
     Reason.BONUS: LotKind.BONUS,
@@ -55,7 +59,7 @@ class BulkAdjustResult:
 
     @property
     def changed(self) -> list[BulkAdjustItem]:
-        return [item for item in self.items if item.status != SKIPPED]
+        return [item for item in self.items if item.status not in (SKIPPED, FAILED)]
 
     @property
     def skipped(self) -> list[BulkAdjustItem]:
@@ -64,12 +68,6 @@ class BulkAdjustResult:
     @property
     def total(self) -> Decimal:
         return sum((item.amount for item in self.items), Decimal(0))
-
-
-def account_key(bulk_key: str, user_id: int) -> str:
-    """Each account's key: derived from the bulk key, short enough for any length."""
-    digest = hashlib.sha256(bulk_key.encode()).hexdigest()[:32]
-    return f"bulk:{digest}:{user_id}"
 
 
 def lot_kind_for(reason: str) -> str:
@@ -103,12 +101,7 @@ def bulk_adjust(
     """Credit (amount > 0) or debit (amount < 0) every customer in `customers`."""
     currency = validate_currency(currency)
     amount = validate_amount(amount, currency, allow_negative=True)
-    if not isinstance(idempotency_key, str) or not idempotency_key.strip():
-        raise StoreCreditError(
-            "A bulk adjustment needs an idempotency key.",
-            code=StoreCreditErrorCode.INVALID_IDEMPOTENCY_KEY,
-            field="idempotency_key",
-        )
+    keys.for_caller(actor, idempotency_key)  # refused here if it is no key
     if debit_mode not in (TAKE_AVAILABLE, SKIP):
         raise StoreCreditError("Unknown debit mode.", field="debit_mode")
     customers = list(customers[: MAX_ACCOUNTS + 1])
@@ -127,7 +120,9 @@ def bulk_adjust(
         entry.account.user_id: entry
         for entry in StoreCreditEntry.objects.filter(
             account__in=accounts.values(),
-            idempotency_key__in=[account_key(idempotency_key, c.pk) for c in customers],
+            idempotency_key__in=[
+                keys.bulk(actor, idempotency_key, c.pk) for c in customers
+            ],
         ).select_related("account")
     }
     result = BulkAdjustResult(currency=currency, dry_run=dry_run)
@@ -153,7 +148,7 @@ def bulk_adjust(
                 customer,
                 change,
                 currency,
-                idempotency_key=account_key(idempotency_key, customer.pk),
+                idempotency_key=keys.bulk(actor, idempotency_key, customer.pk),
                 reason=reason,
                 kind=lot_kind_for(reason),
                 expires_at=expires_at if change > 0 else None,
@@ -164,6 +159,21 @@ def bulk_adjust(
         except InsufficientFunds:
             # Spent between planning and locking: a debit never goes below zero.
             result.items.append(_item(customer, Decimal(0), None))
+            continue
+        except StoreCreditError as error:
+            # One customer's refusal (a balance at its maximum, say) never stops
+            # the others; a retry with the same key completes what it can.
+            logger.warning(
+                "Bulk adjustment of customer %s refused: %s", customer.pk, error
+            )
+            result.items.append(
+                BulkAdjustItem(
+                    user_id=customer.pk,
+                    email=customer.email,
+                    amount=Decimal(0),
+                    status=FAILED,
+                )
+            )
             continue
         notifications.notify_entry(entry)
         result.items.append(_item(customer, entry.amount, entry))

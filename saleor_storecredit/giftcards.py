@@ -21,6 +21,7 @@ from . import ledger, notifications
 from .actors import Actor, Reference
 from .error_codes import StoreCreditErrorCode
 from .exceptions import StoreCreditError
+from .ledger import keys
 from .models import LotKind, Reason, StoreCreditEntry
 from .money import validate_currency
 
@@ -38,7 +39,7 @@ _COUNTED_FAILURES = {
 
 
 def gift_card_idempotency_key(gift_card: GiftCard) -> str:
-    return f"gift-card:{gift_card.pk}"
+    return keys.gift_card(gift_card.pk)
 
 
 def redeem_gift_card(user, code: str) -> StoreCreditEntry:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from . import ledger
 from .dates import parse_moment
 from .exceptions import StoreCreditError
+from .ledger import keys
 from .models import LotKind, Reason, StoreCreditAccount, StoreCreditEntry
 from .money import validate_amount, validate_currency
 
@@ -275,7 +276,7 @@ class _Occurrences:
 
 
 def idempotency_key(row: ImportRow, occurrence: int) -> str:
-    return f"import:{row.digest()}:{occurrence}"
+    return keys.import_row(row.digest(), occurrence)
 
 
 def validate_file(

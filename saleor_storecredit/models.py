@@ -10,9 +10,20 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from .money import DECIMAL_PLACES, MAX_DIGITS
+
+# The ledger's one limit for stored free text (ledger/validation.py).
+MAX_TEXT_LENGTH = 1000
+
+
+def _text_limit(field: str, name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=LessThanOrEqual(Length(field), MAX_TEXT_LENGTH), name=name
+    )
 
 
 def _money_field(**kwargs):
@@ -107,6 +118,8 @@ class StoreCreditAccount(models.Model):
     # None: the shop's eligibility rules decide; True/False: staff decided.
     can_use = models.BooleanField(null=True, blank=True, default=None)
     note = models.TextField(blank=True, default="")
+    # How many entries the account has: verify notices a history that lost rows.
+    entry_count = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -128,6 +141,7 @@ class StoreCreditAccount(models.Model):
                 condition=Q(held__lte=F("balance")),
                 name="storecredit_account_held_lte_balance",
             ),
+            _text_limit("note", "storecredit_account_note_length"),
         ]
         indexes = [models.Index(fields=["email"], name="storecredit_account_email")]
 
@@ -260,7 +274,9 @@ class StoreCreditWithdrawal(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gt=0), name="storecredit_withdrawal_amount_gt_0"
-            )
+            ),
+            _text_limit("customer_note", "storecredit_withdrawal_customer_note_length"),
+            _text_limit("staff_note", "storecredit_withdrawal_staff_note_length"),
         ]
 
 
@@ -335,6 +351,8 @@ class StoreCreditEntry(models.Model):
                 condition=Q(balance_after__gte=0) & Q(held_after__gte=0),
                 name="storecredit_entry_after_gte_0",
             ),
+            _text_limit("customer_note", "storecredit_entry_customer_note_length"),
+            _text_limit("internal_note", "storecredit_entry_internal_note_length"),
         ]
         indexes = [
             models.Index(fields=["account", "-id"], name="storecredit_entry_history"),
@@ -362,3 +380,75 @@ class StoreCreditEntry(models.Model):
     @property
     def currency(self) -> str:
         return self.account.currency
+
+
+class StoreCreditLotMovement(models.Model):
+    """What one entry put into or took from one lot. Never updated or deleted.
+
+    A lot's remaining amount is the sum of its movements, and an entry's amount
+    the sum of its own: every lot can be recomputed from the ledger.
+    """
+
+    entry = models.ForeignKey(
+        StoreCreditEntry, on_delete=models.PROTECT, related_name="lot_movements"
+    )
+    lot = models.ForeignKey(
+        StoreCreditLot, on_delete=models.PROTECT, related_name="movements"
+    )
+    amount = _money_field()
+    # The lot's expiry when it moved: a changed expiry shows in verify.
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("pk",)
+        indexes = [
+            models.Index(fields=["lot"], name="storecredit_movement_lot"),
+            models.Index(fields=["entry"], name="storecredit_movement_entry"),
+        ]
+
+
+class AccountEventType(models.TextChoices):
+    STATUS_CHANGED = "status_changed", "Status changed"
+    CAN_USE_CHANGED = "can_use_changed", "Use allowed or refused"
+    NOTE_CHANGED = "note_changed", "Staff note changed"
+
+
+class StoreCreditAccountEvent(models.Model):
+    """Who changed an account's status, permission or note, and when (append-only)."""
+
+    account = models.ForeignKey(
+        StoreCreditAccount, on_delete=models.PROTECT, related_name="events"
+    )
+    type = models.CharField(max_length=32, choices=AccountEventType.choices)
+    old_value = models.TextField(blank=True, default="")
+    new_value = models.TextField(blank=True, default="")
+    actor_type = models.CharField(
+        max_length=16, choices=ActorType.choices, default=ActorType.SYSTEM
+    )
+    actor_user_id = models.BigIntegerField(null=True, blank=True)
+    actor_app_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-pk",)
+        indexes = [
+            models.Index(fields=["account", "-id"], name="storecredit_acc_event_hist")
+        ]
+
+
+class StoreCreditCheckpoint(models.Model):
+    """What a clean verify saw: later runs prove no row it counted went missing.
+
+    No foreign keys, so a cascade from the ledger's tables never reaches it.
+    """
+
+    created_at = models.DateTimeField(default=timezone.now)
+    last_entry_id = models.BigIntegerField()
+    entries = models.BigIntegerField()
+    last_account_id = models.BigIntegerField()
+    accounts = models.BigIntegerField()
+    last_movement_id = models.BigIntegerField()
+    movements = models.BigIntegerField()
+
+    class Meta:
+        ordering = ("-pk",)

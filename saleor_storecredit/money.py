@@ -1,8 +1,10 @@
 """Validation and rounding of every amount that enters the ledger."""
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from babel.numbers import get_currency_precision, list_currencies
+from babel.core import get_global
+from babel.numbers import get_currency_precision, get_territory_currencies
 
 from .error_codes import StoreCreditErrorCode
 from .exceptions import InvalidAmount, InvalidCurrency
@@ -13,8 +15,26 @@ DECIMAL_PLACES = 3
 MAX_AMOUNT = Decimal("1000000000000")  # one trillion per single operation
 MAX_BALANCE = Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES - 1)
 
-# "XXX" (no currency) and "XTS" (testing) are ISO codes but not money one can owe.
-_CURRENCIES = frozenset(list_currencies()) - {"XXX", "XTS"}
+# Longest amount text accepted: far more than any real amount, short enough
+# that parsing it costs nothing.
+MAX_AMOUNT_TEXT = 64
+
+
+def _money_currencies() -> frozenset[str]:
+    """Currencies that are legal tender somewhere today and that the columns hold
+    exactly: withdrawn codes (DEM, FRF), metals and funds (XAU, XBA, XDR) and
+    units of account with more decimals than the columns keep (CLF, UYW) are
+    refused, never rounded."""
+    today = date.today()
+    tender = set()
+    for territory in get_global("territory_currencies"):
+        tender.update(get_territory_currencies(territory, today, tender=True))
+    return frozenset(
+        code for code in tender if get_currency_precision(code) <= DECIMAL_PLACES
+    )
+
+
+_CURRENCIES = _money_currencies()
 
 
 def validate_currency(currency, field: str = "currency") -> str:
@@ -23,7 +43,9 @@ def validate_currency(currency, field: str = "currency") -> str:
         raise InvalidCurrency("Currency must be a three-letter ISO code.", field=field)
     code = currency.strip().upper()
     if len(code) != 3 or code not in _CURRENCIES:
-        raise InvalidCurrency(f"{currency!r} is not a known currency.", field=field)
+        raise InvalidCurrency(
+            f"{currency[:8]!r} is not a currency store credit can hold.", field=field
+        )
     return code
 
 
@@ -44,16 +66,34 @@ def to_decimal(value, field: str = "amount") -> Decimal:
         )
     if isinstance(value, Decimal):
         number = value
-    elif isinstance(value, int | str):
+    elif isinstance(value, int):
+        if abs(value) > MAX_AMOUNT:
+            raise InvalidAmount(
+                f"Amount must not exceed {MAX_AMOUNT}.",
+                code=StoreCreditErrorCode.AMOUNT_TOO_LARGE,
+                field=field,
+            )
+        number = Decimal(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if len(text) > MAX_AMOUNT_TEXT:
+            raise InvalidAmount("Amount is too long to be a number.", field=field)
         try:
-            number = Decimal(str(value).strip())
+            number = Decimal(text)
         except (InvalidOperation, ValueError):
-            raise InvalidAmount(f"{value!r} is not a number.", field=field) from None
+            raise InvalidAmount(f"{text!r} is not a number.", field=field) from None
     else:
         raise InvalidAmount("Amount must be a decimal number.", field=field)
     if not number.is_finite():
         raise InvalidAmount("Amount must be a finite number.", field=field)
     return number
+
+
+def _decimal_places(number: Decimal) -> int:
+    """Places after the point that carry a digit, counted exactly."""
+    _, digits, exponent = number.as_tuple()
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -(exponent + trailing_zeros))
 
 
 def validate_amount(
@@ -62,10 +102,12 @@ def validate_amount(
     """Return the amount as an exact Decimal of the currency or raise a coded error.
 
     Over-precise amounts are refused, not rounded: silently rounding money the
-    caller meant exactly is how cents go missing.
+    caller meant exactly is how cents go missing. Every check is exact (no
+    decimal context): amounts too small to book (1E-1000030) or with more
+    digits than the context keeps are refused, never rounded to something else.
     """
     number = to_decimal(value, field)
-    if number == 0 or (number < 0 and not allow_negative):
+    if number.is_zero() or (number < 0 and not allow_negative):
         raise InvalidAmount(
             "Amount must be greater than zero."
             if not allow_negative
@@ -73,15 +115,14 @@ def validate_amount(
             code=StoreCreditErrorCode.AMOUNT_NOT_POSITIVE,
             field=field,
         )
-    if abs(number) > MAX_AMOUNT:
+    if number.copy_abs() > MAX_AMOUNT:
         raise InvalidAmount(
             f"Amount must not exceed {MAX_AMOUNT}.",
             code=StoreCreditErrorCode.AMOUNT_TOO_LARGE,
             field=field,
         )
     precision = currency_precision(currency)
-    exponent = number.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > precision:
+    if _decimal_places(number) > precision:
         raise InvalidAmount(
             f"{currency} amounts can have at most {precision} decimal places.",
             code=StoreCreditErrorCode.TOO_MANY_DECIMAL_PLACES,

@@ -16,11 +16,11 @@ from .actors import Actor
 from .config import get_settings
 from .error_codes import StoreCreditErrorCode
 from .exceptions import StoreCreditError
+from .ledger import keys
+from .ledger.validation import validate_text
 from .lock_objects import account_qs_select_for_update, withdrawal_qs_select_for_update
 from .models import Reason, StoreCreditWithdrawal, WithdrawalStatus
 from .money import validate_amount, validate_currency
-
-MAX_NOTE_LENGTH = 2000
 
 APPROVE = "approve"
 REJECT = "reject"
@@ -41,15 +41,8 @@ _TRANSITIONS = {
 
 
 def validate_note(note, field: str = "note") -> str:
-    if note is None:
-        return ""
-    if not isinstance(note, str) or "\x00" in note or len(note) > MAX_NOTE_LENGTH:
-        raise StoreCreditError(
-            f"A note must be text of at most {MAX_NOTE_LENGTH} characters.",
-            code=StoreCreditErrorCode.INVALID,
-            field=field,
-        )
-    return note.strip()
+    """Notes share the ledger's one limit for stored text."""
+    return validate_text(note, field).strip()
 
 
 def request_withdrawal(
@@ -77,7 +70,9 @@ def request_withdrawal(
             user,
             amount,
             currency,
-            idempotency_key=f"withdrawal-request:{idempotency_key}",
+            idempotency_key=keys.withdrawal_request(
+                Actor.customer(user), idempotency_key
+            ),
             reason=Reason.WITHDRAWAL,
             customer_note=note,
             actor=Actor.customer(user),
@@ -112,7 +107,7 @@ def cancel_withdrawal(user, withdrawal_id: int) -> StoreCreditWithdrawal:
             )
         ledger.release(
             withdrawal.hold,
-            idempotency_key=f"withdrawal:{withdrawal.pk}:cancel",
+            idempotency_key=keys.withdrawal(withdrawal.pk, "cancel"),
             actor=Actor.customer(user),
         )
         _set_status(withdrawal, WithdrawalStatus.CANCELED, actor=None)
@@ -146,7 +141,7 @@ def process_withdrawal(
                 code=StoreCreditErrorCode.WITHDRAWAL_NOT_PENDING,
                 field="id",
             )
-        key = f"withdrawal:{withdrawal.pk}:{action}"
+        key = keys.withdrawal(withdrawal.pk, action)
         if action == REJECT:
             ledger.release(
                 withdrawal.hold,

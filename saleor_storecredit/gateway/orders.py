@@ -23,6 +23,7 @@ from .. import ledger
 from ..actors import Reference
 from ..config import FULLY_PAID, PLUGIN_ID, StoreCreditSettings
 from ..exceptions import IdempotencyConflict
+from ..ledger import keys
 from ..models import LotKind, Reason
 from ..money import quantize
 from ..notifications import notify_entry
@@ -167,7 +168,7 @@ def refund_rest_to_credit(order: Order, settings: StoreCreditSettings):
         order.user,
         quantize(amount, order.currency),
         order.currency,
-        key=f"order:{order.pk}:refund-to-credit",
+        key=keys.order(order.pk, "refund-to-credit"),
         kind=LotKind.REFUND,
         reason=Reason.REFUND,
         expires_at=_expiry(settings, LotKind.REFUND),
@@ -210,7 +211,7 @@ def credit_top_ups(order: Order, settings: StoreCreditSettings):
         order.user,
         amount,
         order.currency,
-        key=f"order:{order.pk}:top-up",
+        key=keys.order(order.pk, "top-up"),
         kind=LotKind.TOP_UP,
         reason=Reason.TOP_UP,
         expires_at=_expiry(settings, LotKind.TOP_UP),
@@ -224,7 +225,7 @@ def credit_top_ups(order: Order, settings: StoreCreditSettings):
             order.user,
             bonus,
             order.currency,
-            key=f"order:{order.pk}:top-up-bonus",
+            key=keys.order(order.pk, "top-up-bonus"),
             kind=LotKind.BONUS,
             reason=Reason.BONUS,
             expires_at=_expiry(settings, LotKind.BONUS),

@@ -20,6 +20,7 @@ from ..actors import Reference
 from ..config import StoreCreditSettings
 from ..error_codes import StoreCreditErrorCode
 from ..exceptions import StoreCreditError
+from ..ledger import keys
 from ..models import EntryKind, HoldStatus, StoreCreditEntry, StoreCreditHold
 from ..notifications import notify_entry
 from . import eligibility
@@ -107,8 +108,8 @@ def _already_paid(payment: Payment) -> tuple[str, str] | None:
         StoreCreditEntry.objects.filter(
             payment_id=payment.pk,
             idempotency_key__in=[
-                f"payment:{payment.pk}:process",
-                f"payment:{payment.pk}:authorize",
+                keys.payment(payment.pk, "process"),
+                keys.payment(payment.pk, "authorize"),
             ],
         )
         .order_by("pk")
@@ -136,7 +137,7 @@ def process_payment(
             user,
             info.amount,
             payment.currency,
-            idempotency_key=f"payment:{payment.pk}:process",
+            idempotency_key=keys.payment(payment.pk, "process"),
             reference=_reference(payment),
             customer_note=settings.display_name,
         )
@@ -150,7 +151,7 @@ def _authorize(payment: Payment, user, info: PaymentData) -> GatewayResponse:
         user,
         info.amount,
         payment.currency,
-        idempotency_key=f"payment:{payment.pk}:authorize",
+        idempotency_key=keys.payment(payment.pk, "authorize"),
         reference=_reference(payment),
     )
     return _response(info, TransactionKind.AUTH, reference=f"hold:{hold.pk}")
@@ -189,9 +190,8 @@ def capture_payment(info: PaymentData) -> GatewayResponse:
         entry = ledger.capture(
             hold,
             info.amount,
-            idempotency_key=(
-                f"payment:{info.payment_id}:capture:{hold.pk}:"
-                f"{hold.captured_amount}:{info.amount}"
+            idempotency_key=keys.payment(
+                info.payment_id, "capture", hold.pk, hold.captured_amount, info.amount
             ),
             reference=Reference(payment_id=info.payment_id),
         )
@@ -211,7 +211,7 @@ def void_payment(info: PaymentData) -> GatewayResponse:
         for hold in holds:
             entry = ledger.release(
                 hold,
-                idempotency_key=f"payment:{info.payment_id}:void:{hold.pk}",
+                idempotency_key=keys.payment(info.payment_id, "void", hold.pk),
                 reference=Reference(payment_id=info.payment_id),
             )
             released += -entry.held_change
@@ -253,8 +253,8 @@ def refund_payment(info: PaymentData) -> GatewayResponse:
             spent.account,
             info.amount,
             spent.account.currency,
-            idempotency_key=(
-                f"payment:{info.payment_id}:refund:{refunded}:{info.amount}"
+            idempotency_key=keys.payment(
+                info.payment_id, "refund", refunded, info.amount
             ),
             reference=Reference(payment_id=info.payment_id, order_id=order_id),
             customer_note="Refund",

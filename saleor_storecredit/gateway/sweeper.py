@@ -18,6 +18,7 @@ from saleor.payment.models import TransactionItem
 
 from .. import ledger
 from ..config import StoreCreditSettings
+from ..ledger import keys
 from ..models import HoldStatus, StoreCreditHold
 from .transactions import cancel_item, credit_items
 
@@ -87,6 +88,6 @@ def repair_orphan_holds(now=None) -> int:
         logger.warning(
             "Releasing store-credit hold %s left without a payment.", hold.pk
         )
-        ledger.release(hold, idempotency_key=f"repair:hold:{hold.pk}")
+        ledger.release(hold, idempotency_key=keys.repair_hold(hold.pk))
         count += 1
     return count

@@ -50,6 +50,7 @@ from ..actors import Actor, Reference
 from ..config import PLUGIN_ID, StoreCreditSettings
 from ..error_codes import StoreCreditErrorCode
 from ..exceptions import InsufficientFunds, NotFound, StoreCreditError
+from ..ledger import keys
 from ..lock_objects import account_qs_select_for_update
 from ..models import HoldStatus, StoreCreditHold
 from ..money import validate_amount
@@ -238,7 +239,7 @@ def _create_item(settings, checkout: Checkout, user) -> TransactionItem:
         name=settings.display_name,
         message="",
         psp_reference=f"storecredit:{checkout.pk}:{sequence}",
-        idempotency_key=f"checkout:{checkout.pk}:{sequence}",
+        idempotency_key=keys.checkout(checkout.pk, sequence),
         available_actions=[],
         currency=checkout.currency,
         checkout_id=checkout.pk,
@@ -268,7 +269,7 @@ def _set_held_amount(
             account,
             target - current,
             item.currency,
-            idempotency_key=f"transaction:{item.token}:authorize:{sequence}",
+            idempotency_key=keys.transaction_item(item.token, "authorize", sequence),
             reference=reference,
             actor=actor,
         )
@@ -313,9 +314,8 @@ def _release(item, amount: Decimal, *, actor=None) -> Decimal:
         ledger.release(
             hold,
             take,
-            idempotency_key=(
-                f"transaction:{item.token}:release:{hold.pk}:{hold.released_amount}:"
-                f"{take}"
+            idempotency_key=keys.transaction_item(
+                item.token, "release", hold.pk, hold.released_amount, take
             ),
             actor=actor or Actor(),
         )
@@ -514,8 +514,9 @@ def _capture_holds(item, request_event, amount: Decimal, *, order_id=None):
         ledger.capture(
             hold,
             take,
-            idempotency_key=f"transaction:{item.token}:capture:"
-            f"{request_event.pk}:{hold.pk}",
+            idempotency_key=keys.transaction_item(
+                item.token, "capture", request_event.pk, hold.pk
+            ),
             reference=reference,
         )
         left -= take
@@ -592,7 +593,9 @@ def refund(item, request_event, amount: Decimal):
                 hold.account,
                 amount,
                 item.currency,
-                idempotency_key=f"transaction:{item.token}:refund:{request_event.pk}",
+                idempotency_key=keys.transaction_item(
+                    item.token, "refund", request_event.pk
+                ),
                 reference=Reference(transaction_id=item.token, order_id=item.order_id),
                 customer_note="Refund",
             )

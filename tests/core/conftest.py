@@ -8,14 +8,16 @@ from django.db import connection
 from django.utils import timezone
 
 from saleor_storecredit import ledger
+from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import (
     StoreCreditAccount,
+    StoreCreditAccountEvent,
     StoreCreditEntry,
     StoreCreditHold,
     StoreCreditLot,
+    StoreCreditLotMovement,
     StoreCreditWithdrawal,
 )
-from saleor_storecredit.verification import find_problems
 
 LEDGER_MODELS = (
     StoreCreditAccount,
@@ -23,6 +25,8 @@ LEDGER_MODELS = (
     StoreCreditHold,
     StoreCreditEntry,
     StoreCreditWithdrawal,
+    StoreCreditLotMovement,
+    StoreCreditAccountEvent,
 )
 
 
@@ -123,3 +127,11 @@ def account(customer, fund):
 def balance_of(account) -> tuple[Decimal, Decimal]:
     account.refresh_from_db()
     return account.balance, account.held
+
+
+@pytest.fixture
+def staff(make_customer):
+    user = make_customer("staff@example.com")
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    return user

@@ -23,6 +23,9 @@ def database_from_url(url: str) -> dict:
         "HOST": parsed.hostname or "",
         "PORT": str(parsed.port or ""),
         "CONN_MAX_AGE": 0,
+        # Test databases are flushed with TRUNCATE, which the ledger refuses
+        # unless the session says so (docs/operations.md).
+        "OPTIONS": {"options": "-c storecredit.allow_truncate=on"},
         "TEST": {"NAME": f"test_{unquote(parsed.path.lstrip('/')) or 'storecredit'}"},
     }
 

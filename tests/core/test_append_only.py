@@ -1,10 +1,17 @@
 """The database itself keeps the history append-only and balances non-negative."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
 
 from saleor_storecredit import ledger
-from saleor_storecredit.models import StoreCreditAccount, StoreCreditEntry
+from saleor_storecredit.models import (
+    StoreCreditAccount,
+    StoreCreditEntry,
+    StoreCreditWithdrawal,
+)
 
 ENTRY_TABLE = StoreCreditEntry._meta.db_table
 ACCOUNT_TABLE = StoreCreditAccount._meta.db_table
@@ -111,3 +118,88 @@ def test_duplicate_idempotency_key_is_refused_by_the_database(entry):
             idempotency_key=entry.idempotency_key,
             request_hash="x",
         )
+
+
+LEDGER_TABLES = [
+    "storecredit_storecreditaccount",
+    "storecredit_storecreditlot",
+    "storecredit_storecredithold",
+    "storecredit_storecreditwithdrawal",
+    "storecredit_storecreditentry",
+    "storecredit_storecreditlotmovement",
+    "storecredit_storecreditaccountevent",
+    "storecredit_storecreditcheckpoint",
+]
+
+
+def truncate_refused(statement):
+    """TRUNCATE skips row triggers; the ledger refuses it unless a test-database
+    flush says so (these tests' connections do, so each test turns it off)."""
+    with pytest.raises(DatabaseError) as error, transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's own rows
+            cursor.execute("SET LOCAL storecredit.allow_truncate = 'off'")
+            cursor.execute(statement)
+    assert "cannot be truncated" in str(error.value)
+
+
+@pytest.mark.parametrize("table", LEDGER_TABLES)
+def test_truncate_of_a_ledger_table_is_refused(entry, table):
+    truncate_refused(f"TRUNCATE {table} CASCADE")
+    assert StoreCreditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_truncate_cascading_from_saleor_users_is_refused(entry):
+    truncate_refused("TRUNCATE auth_user CASCADE")
+    assert StoreCreditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_a_test_database_flush_may_truncate(entry):
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET LOCAL storecredit.allow_truncate = 'on'")
+            cursor.execute(f"TRUNCATE {', '.join(LEDGER_TABLES)} CASCADE")
+        assert not StoreCreditEntry.objects.exists()
+        transaction.set_rollback(True)
+    assert StoreCreditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_a_lot_keeps_its_amount_kind_and_expiry(entry, customer, fund):
+    table = entry.lot._meta.db_table
+    expiring = fund(customer, "5", expires_at=timezone.now() + timedelta(days=1))
+    refused_by_database(
+        f"UPDATE {table} SET expires_at = NULL WHERE id = %s", expiring.lot_id
+    )
+    for change in (
+        "expires_at = now()",
+        "original_amount = 5",
+        "kind = 'bonus'",
+        "account_id = account_id + 1",
+    ):
+        refused_by_database(f"UPDATE {table} SET {change} WHERE id = %s", entry.lot_id)
+    refused_by_database(f"DELETE FROM {table} WHERE id = %s", entry.lot_id)
+
+
+def test_movements_events_and_checkpoints_are_append_only(entry):
+    ledger.update_account(entry.account, note="watch")
+    for table in (
+        "storecredit_storecreditlotmovement",
+        "storecredit_storecreditaccountevent",
+    ):
+        refused_by_database(f"UPDATE {table} SET id = id")
+        refused_by_database(f"DELETE FROM {table}")
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "storecredit_storecreditaccount",
+        "storecredit_storecredithold",
+        "storecredit_storecreditwithdrawal",
+    ],
+)
+def test_ledger_rows_are_never_deleted(entry, customer, table):
+    hold = ledger.authorize(customer, "1", "USD", idempotency_key="h")
+    StoreCreditWithdrawal.objects.create(account=hold.account, hold=hold, amount=1)
+    refused_by_database(f"DELETE FROM {table}")

@@ -9,6 +9,7 @@ from django.db import DatabaseError
 from saleor_storecredit import ledger
 from saleor_storecredit.error_codes import StoreCreditErrorCode
 from saleor_storecredit.exceptions import StoreCreditError
+from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import (
     EntryKind,
     StoreCreditAccount,
@@ -16,7 +17,6 @@ from saleor_storecredit.models import (
     StoreCreditHold,
     StoreCreditLot,
 )
-from saleor_storecredit.verification import find_problems
 
 from .conftest import balance_of, in_days, run_in_parallel
 

@@ -7,6 +7,7 @@ from saleor_storecredit import ledger
 from saleor_storecredit.actors import Actor, Reference
 from saleor_storecredit.error_codes import StoreCreditErrorCode
 from saleor_storecredit.exceptions import StoreCreditError
+from saleor_storecredit.ledger import writer
 from saleor_storecredit.models import (
     AccountStatus,
     ActorType,
@@ -55,7 +56,7 @@ def test_first_credit_creates_the_account_lot_and_entry(customer, make_customer)
     assert entry.internal_note == "campaign 7"
     assert entry.actor_type == ActorType.STAFF
     assert entry.actor_user_id == staff.pk
-    assert entry.idempotency_key == "welcome"
+    assert entry.idempotency_key == "staff:welcome"
     lot = entry.lot
     assert lot.kind == LotKind.BONUS
     assert lot.original_amount == lot.remaining_amount == Decimal("25.50")
@@ -121,7 +122,7 @@ def test_app_and_customer_actors_are_recorded(customer, fund):
 
 
 def test_credit_beyond_the_maximum_balance_is_refused(customer, fund, monkeypatch):
-    monkeypatch.setattr(ledger, "MAX_BALANCE", Decimal("150"))
+    monkeypatch.setattr(writer, "MAX_BALANCE", Decimal("150"))
     fund(customer, "100")
     before = ledger_rows()
 

@@ -17,8 +17,8 @@ from saleor_storecredit import ledger
 from saleor_storecredit.actors import Reference
 from saleor_storecredit.error_codes import StoreCreditErrorCode as Code
 from saleor_storecredit.exceptions import StoreCreditError
+from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import AccountStatus, StoreCreditEntry, StoreCreditLot
-from saleor_storecredit.verification import find_problems
 
 from .conftest import ledger_rows
 
@@ -116,6 +116,7 @@ class Entry:
     order: int | None
     reversible: bool
     reversed: bool = False
+    moved: list = field(default_factory=list)  # (lot, amount taken) of a debit
 
 
 class Model:
@@ -127,6 +128,7 @@ class Model:
         self.entries: list[Entry] = []
         self.spent = {}  # (customer, order) -> spent and not given back
         self.seq = 0
+        self.last_moves = []
 
     def add_lot(self, owner, pk, amount, expires):
         self.seq += 1
@@ -137,12 +139,14 @@ class Model:
             return (lot.pk != first_lot, lot.expires is None, lot.expires or 0, lot.seq)
 
         taken = []
+        self.last_moves = []
         for lot in sorted(self.accounts[owner].lots, key=order):
             take = min(lot.remaining, amount)
             if take > 0:
                 lot.remaining -= take
                 amount -= take
                 taken.append(lot)
+                self.last_moves.append((lot, take))
         assert amount == 0
         return taken
 
@@ -200,7 +204,15 @@ class Runner:
 
     def entry(self, owner, result, order=None, reversible=True):
         self.model.entries.append(
-            Entry(result.pk, owner, result.amount, result.lot_id, order, reversible)
+            Entry(
+                result.pk,
+                owner,
+                result.amount,
+                result.lot_id,
+                order,
+                reversible,
+                moved=self.model.last_moves if result.amount < 0 else [],
+            )
         )
 
     def run(self, op):
@@ -424,14 +436,18 @@ class Runner:
                 and self.model.refundable(entry.owner, order) < -entry.amount
             ):
                 return expect_refusal(Code.ENTRY_NOT_REVERSIBLE, call)
-            result = self.succeed(call, call())
-            self.model.add_lot(entry.owner, result.lot_id, -entry.amount, None)
+            self.succeed(call, call())
+            for lot, take in entry.moved:  # back into the lots it came from
+                lot.remaining += take
             self.model.give_back(entry.owner, order, entry.amount)
         else:
+            (lot,) = [lot for lot in account.lots if lot.pk == entry.lot_pk]
+            if lot.remaining < entry.amount:  # spent or expired: never other credit
+                return expect_refusal(Code.ENTRY_NOT_REVERSIBLE, call)
             if entry.amount > account.available:
                 return expect_refusal(Code.INSUFFICIENT_FUNDS, call)
             self.succeed(call, call())
-            self.model.consume(entry.owner, entry.amount, first_lot=entry.lot_pk)
+            lot.remaining -= entry.amount
             if entry.order is not None:  # a reversed refund may be refunded again
                 self.model.give_back(entry.owner, entry.order, entry.amount)
         entry.reversed = True

@@ -68,7 +68,7 @@ def test_report_for_a_period(customer, fund):
 
 @pytest.mark.django_db
 def test_report_refuses_bad_input():
-    with pytest.raises(CommandError, match="not a known currency"):
+    with pytest.raises(CommandError, match="not a currency store credit can hold"):
         report("--currency", "XXX")
     with pytest.raises(CommandError, match="not a date"):
         report("--currency", "USD", "--since", "soon")

@@ -62,7 +62,7 @@ def test_spent_credit_cannot_be_reversed(customer, fund):
     entry = fund(customer, "5")
     ledger.debit(customer, "1", "USD", idempotency_key="d")
     refused(
-        StoreCreditErrorCode.INSUFFICIENT_FUNDS,
+        StoreCreditErrorCode.ENTRY_NOT_REVERSIBLE,
         lambda: ledger.reverse(entry, idempotency_key="undo"),
     )
 

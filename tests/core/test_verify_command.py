@@ -11,12 +11,12 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from saleor_storecredit import ledger
+from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import (
     StoreCreditAccount,
     StoreCreditHold,
     StoreCreditLot,
 )
-from saleor_storecredit.verification import find_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 

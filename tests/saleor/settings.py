@@ -10,3 +10,11 @@ from saleor.tests.settings import INSTALLED_APPS
 
 if "saleor_storecredit" not in INSTALLED_APPS:
     INSTALLED_APPS.append("saleor_storecredit")
+
+# Test databases are flushed with TRUNCATE, which the ledger refuses unless the
+# session says so (docs/operations.md).
+for _database in DATABASES.values():  # noqa: F405
+    _options = _database.setdefault("OPTIONS", {})
+    _options["options"] = (
+        f"{_options.get('options', '')} -c storecredit.allow_truncate=on"
+    )

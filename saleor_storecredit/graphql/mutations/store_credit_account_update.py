@@ -1,11 +1,8 @@
 import graphene
-from django.db import transaction
 from saleor.graphql.core import ResolveInfo
 from saleor.graphql.core.types import BaseInputObjectType
 
 from ... import ledger
-from ...lock_objects import account_qs_select_for_update
-from ...withdrawals import validate_note
 from ..enums import StoreCreditAccountStatusEnum
 from ..types import StoreCreditAccount
 from ..utils import DOC_CATEGORY_STORE_CREDIT, Requestor, require_currency_access
@@ -43,15 +40,12 @@ class StoreCreditAccountUpdate(StoreCreditStaffMutation):
     def run(cls, info: ResolveInfo, requestor: Requestor, /, *, id, input):
         account = cls.get_node_or_error(info, id, only_type=StoreCreditAccount)
         require_currency_access(requestor, account.currency, field="id")
-        note = validate_note(input["note"]) if "note" in input else None
-        with transaction.atomic():
-            # Lock first: status (ledger) and can_use change together or not at all.
-            account = account_qs_select_for_update().get(pk=account.pk)
-            if input.get("status") or note is not None:
-                account = ledger.set_status(
-                    account, input.get("status") or account.status, note
-                )
-            if "can_use" in input:
-                account.can_use = input["can_use"]
-                account.save(update_fields=["can_use", "updated_at"])
+        changes = {}
+        if input.get("status"):
+            changes["status"] = input["status"]
+        if "can_use" in input:
+            changes["can_use"] = input["can_use"]
+        if "note" in input:
+            changes["note"] = input["note"] or ""
+        account = ledger.update_account(account, actor=requestor.actor, **changes)
         return cls(account=account)

@@ -61,7 +61,9 @@ class StoreCreditBulkAdjustResult(BaseObjectType):
         description="Change of the balance (would be, in a dry run); 0 if skipped.",
     )
     status = graphene.String(
-        required=True, description="What happened: credited, debited or skipped."
+        required=True,
+        description="What happened: credited, debited, skipped or failed (refused "
+        "for this customer; the others went on).",
     )
     transaction = graphene.Field(
         StoreCreditTransaction, description="The transaction recorded, if any."

@@ -41,6 +41,6 @@ class StoreCreditWithdrawalRequest(StoreCreditMutation):
             data["currency"],
             data["amount"],
             note=data.get("note"),
-            idempotency_key=f"{user.pk}:{key}",
+            idempotency_key=key,
         )
         return cls(withdrawal=withdrawal)

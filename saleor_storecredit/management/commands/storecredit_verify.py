@@ -1,13 +1,15 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from ...ledger.verification import find_problems, record_checkpoint
 from ...saleor_checks import find_saleor_problems
-from ...verification import find_problems
 
 
 class Command(BaseCommand):
     help = (
         "Check every store-credit account: balance = sum of entries, held = open "
-        "holds, unspent lots = balance, nothing negative; inside Saleor also that "
+        "holds, unspent lots = balance, every lot = its movements, the whole "
+        "balance chain, nothing negative, no row lost since the last clean run "
+        "(each clean run records a checkpoint); inside Saleor also that "
         "the plugin's checkout transactions match the ledger and no hold outlives "
         "its checkout. Exits 1 on any problem."
     )
@@ -20,4 +22,10 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(problems)} store-credit problem(s) found", returncode=1
             )
-        self.stdout.write(self.style.SUCCESS("store credit: all accounts consistent"))
+        checkpoint = record_checkpoint()
+        self.stdout.write(
+            self.style.SUCCESS(
+                "store credit: all accounts consistent "
+                f"({checkpoint.accounts} accounts, {checkpoint.entries} entries)"
+            )
+        )

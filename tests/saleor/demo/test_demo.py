@@ -7,7 +7,7 @@ from saleor.graphql.core.utils import to_global_id_or_none
 
 from saleor_storecredit.demo import shop as demo_shop
 from saleor_storecredit.demo.flows import DemoShop, Flows
-from saleor_storecredit.verification import find_problems
+from saleor_storecredit.ledger.verification import find_problems
 
 from ..plugin_config import PLUGINS
 

@@ -16,8 +16,8 @@ from saleor.graphql.core.utils import to_global_id_or_none
 
 from saleor_storecredit import ledger
 from saleor_storecredit.demo.flows import COMPLETE, ORDER_PAYMENTS, PAY_REST
+from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import StoreCreditWithdrawal
-from saleor_storecredit.verification import find_problems
 
 from ..plugin_config import PLUGINS, configure
 

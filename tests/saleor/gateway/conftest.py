@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from saleor_storecredit import ledger
-from saleor_storecredit.verification import find_problems
+from saleor_storecredit.ledger.verification import find_problems
 
 from ..plugin_config import PLUGIN_PATH, WEBHOOK_PLUGIN_PATH, configure  # noqa: F401
 

@@ -9,8 +9,8 @@ from saleor.order.models import Order
 from saleor.payment.models import TransactionItem
 
 from saleor_storecredit.config import PLUGIN_ID
+from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import EntryKind, StoreCreditEntry
-from saleor_storecredit.verification import find_problems
 
 from .utils import (
     apply_credit,

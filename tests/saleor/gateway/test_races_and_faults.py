@@ -14,8 +14,8 @@ from saleor_storecredit.config import PLUGIN_ID, get_settings
 from saleor_storecredit.exceptions import StoreCreditError
 from saleor_storecredit.gateway import transactions
 from saleor_storecredit.gateway.orders import handle_order, handle_order_safely
+from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import EntryKind, StoreCreditEntry
-from saleor_storecredit.verification import find_problems
 
 from .utils import (
     apply_credit,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from saleor_storecredit.verification import find_problems
+from saleor_storecredit.ledger.verification import find_problems
 
 from .conftest import global_id, ledger_state, outcome
 
@@ -310,7 +310,7 @@ def test_lists_refuse_absurd_pagination(field, arguments, message, world, caller
 @pytest.mark.parametrize(
     ("field", "filter_", "message"),
     [
-        ("storeCreditAccounts", '{currencies: ["NOPE"]}', "not a known currency"),
+        ("storeCreditAccounts", '{currencies: ["NOPE"]}', "not a currency store credit can hold"),
         ("storeCreditAccounts", '{customerTypes: ["x"]}', "Invalid ID"),
         ("storeCreditAccounts", '{users: ["VXNlcjpmb28="]}', "Invalid ID"),
         ("storeCreditAccounts", "{status: FROZEN}", "StoreCreditAccountStatusEnum"),
@@ -321,7 +321,7 @@ def test_lists_refuse_absurd_pagination(field, arguments, message, world, caller
         ),
         ("storeCreditTransactions", '{order: "bad"}', "Invalid ID"),
         ("storeCreditTransactions", '{actor: "T3JkZXI6MQ=="}', "Expected: User or App"),
-        ("storeCreditTransactions", '{currency: "EURO"}', "not a known currency"),
+        ("storeCreditTransactions", '{currency: "EURO"}', "not a currency store credit can hold"),
         (
             "storeCreditWithdrawals",
             "{status: [LOST]}",

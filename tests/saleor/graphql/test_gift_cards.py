@@ -10,8 +10,8 @@ from saleor.graphql.tests.fixtures import ApiClient
 
 from saleor_storecredit import ledger
 from saleor_storecredit.giftcards import MAX_FAILED_ATTEMPTS
+from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import StoreCreditEntry
-from saleor_storecredit.verification import find_problems
 
 from .conftest import ledger_state, outcome, run_in_parallel
 

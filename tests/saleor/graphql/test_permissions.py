@@ -8,7 +8,7 @@ writes nothing.
 import pytest
 from saleor.permission.models import Permission
 
-from saleor_storecredit.verification import find_problems
+from saleor_storecredit.ledger.verification import find_problems
 
 from .conftest import CALLERS, MANAGERS, global_id, ledger_state, outcome
 

@@ -11,8 +11,8 @@ from saleor.graphql.tests.fixtures import ApiClient
 from saleor.permission.models import Permission
 
 from saleor_storecredit import ledger
+from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import StoreCreditEntry
-from saleor_storecredit.verification import find_problems
 
 from .conftest import global_id, ledger_state, outcome, run_in_parallel
 

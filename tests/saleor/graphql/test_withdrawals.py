@@ -7,13 +7,13 @@ import pytest
 from django.core.cache import cache
 
 from saleor_storecredit import ledger
+from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import (
     StoreCreditHold,
     StoreCreditWithdrawal,
     WithdrawalStatus,
 )
 from saleor_storecredit.notifications_config import StoreCreditNotifyEvent
-from saleor_storecredit.verification import find_problems
 
 from .conftest import global_id, ledger_state, outcome
 

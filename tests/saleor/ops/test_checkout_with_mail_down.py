@@ -8,9 +8,9 @@ from django.core.cache import cache
 from saleor.order.models import Order
 
 from saleor_storecredit import ledger
+from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import LotKind, StoreCreditLot
 from saleor_storecredit.notifications_config import StoreCreditNotifyEvent as Event
-from saleor_storecredit.verification import find_problems
 
 from ..gateway.utils import (
     apply_credit,

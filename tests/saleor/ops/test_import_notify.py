@@ -6,9 +6,9 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
+from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import Reason, StoreCreditEntry
 from saleor_storecredit.notifications_config import StoreCreditNotifyEvent as Event
-from saleor_storecredit.verification import find_problems
 
 pytestmark = pytest.mark.django_db
 

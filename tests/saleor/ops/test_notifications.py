@@ -9,10 +9,10 @@ from django.core.cache import cache
 
 from saleor_storecredit import ledger, notifications, withdrawals
 from saleor_storecredit.actors import Actor
+from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import StoreCreditEntry, StoreCreditLot
 from saleor_storecredit.notifications import send_store_credit_notification_task
 from saleor_storecredit.notifications_config import StoreCreditNotifyEvent as Event
-from saleor_storecredit.verification import find_problems
 
 from .conftest import closed_port, configure, email_settings
 from .utils import in_days

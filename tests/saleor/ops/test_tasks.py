@@ -10,6 +10,7 @@ from saleor.celeryconf import app
 from saleor.schedulers.models import CustomPeriodicTask
 
 from saleor_storecredit import ledger
+from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import EntryKind, StoreCreditEntry, StoreCreditLot
 from saleor_storecredit.notifications_config import StoreCreditNotifyEvent as Event
 from saleor_storecredit.schedules import PERIODIC_TASKS, register_periodic_tasks
@@ -17,7 +18,6 @@ from saleor_storecredit.tasks import (
     expire_store_credit_task,
     send_expiry_reminders_task,
 )
-from saleor_storecredit.verification import find_problems
 
 from .conftest import configure
 from .utils import in_days

@@ -1,0 +1,49 @@
+"""The ledger service: the only code that changes balances, lots and holds.
+
+GraphQL, the gateway, tasks and commands call the functions below and never
+touch the ledger's tables. The modules show its structure:
+
+- validation.py: checks of everything a caller hands in, before any transaction;
+- keys.py: every idempotency key format and each caller kind's namespace;
+- locking.py: row locks in the fixed order, and replays of repeated keys;
+- writer.py: appending entries, storing balances, recording lot movements;
+- operations.py, holds.py, expiry.py, accounts.py: what callers ask for;
+- reads.py: what callers may read without locks;
+- verification.py: the proof that everything agrees with the entries.
+"""
+
+from .accounts import UNCHANGED, get_account, set_status, update_account
+from .expiry import expire_due_lots
+from .holds import authorize, capture, release
+from .keys import MAX_CALLER_KEY_LENGTH, MAX_KEY_LENGTH
+from .operations import (
+    TransferResult,
+    adjust,
+    credit,
+    debit,
+    refund,
+    refundable_amount,
+    reverse,
+    transfer,
+)
+
+__all__ = [
+    "MAX_CALLER_KEY_LENGTH",
+    "MAX_KEY_LENGTH",
+    "UNCHANGED",
+    "TransferResult",
+    "adjust",
+    "authorize",
+    "capture",
+    "credit",
+    "debit",
+    "expire_due_lots",
+    "get_account",
+    "refund",
+    "refundable_amount",
+    "release",
+    "reverse",
+    "set_status",
+    "transfer",
+    "update_account",
+]

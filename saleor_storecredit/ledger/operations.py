@@ -1,0 +1,569 @@
+"""Credit, debit, refund, adjust, transfer and reverse: the ledger's operations.
+
+Every function validates its input before opening a transaction, then locks the
+account row(s) (lock_objects.py has the order), replays a repeated idempotency
+key instead of writing again, and appends entries through writer.py.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+
+from ..actors import NO_REFERENCE, SYSTEM, Actor, Reference
+from ..error_codes import StoreCreditErrorCode
+from ..exceptions import (
+    IdempotencyConflict,
+    InsufficientFunds,
+    NotFound,
+    StoreCreditError,
+)
+from ..lock_objects import BY_IDS, OF_ENTRY, lock_accounts_with_entries
+from ..models import EntryKind, LotKind, Reason, StoreCreditEntry, StoreCreditLot
+from ..money import validate_amount, validate_currency
+from . import keys
+from .locking import account_id, lock_account, replay
+from .validation import (
+    fingerprint,
+    validate_actor,
+    validate_expiry,
+    validate_id,
+    validate_lot_kind,
+    validate_notes,
+    validate_owner,
+    validate_reason,
+    validate_reference,
+)
+from .writer import (
+    append,
+    change_lot,
+    credit_locked,
+    debit_locked,
+    require_account,
+    require_available,
+    require_room,
+    require_spendable,
+)
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    debit: StoreCreditEntry
+    credit: StoreCreditEntry
+
+
+def credit(
+    owner,
+    amount,
+    currency: str,
+    *,
+    idempotency_key: str,
+    kind: str = LotKind.STORE_CREDIT,
+    reason: str = Reason.MANUAL,
+    expires_at: datetime | None = None,
+    reference: Reference = NO_REFERENCE,
+    customer_note: str = "",
+    internal_note: str = "",
+    actor: Actor = SYSTEM,
+) -> StoreCreditEntry:
+    """Add credit as a new lot; creates the customer's account on first credit.
+
+    Accounts on hold still receive credit: a hold stops spending, not receiving.
+    """
+    owner = validate_owner(owner)
+    currency = validate_currency(currency)
+    amount = validate_amount(amount, currency)
+    actor = validate_actor(actor)
+    key = keys.stored(idempotency_key, actor)
+    expires_at = validate_expiry(expires_at)
+    kind = validate_lot_kind(kind)
+    reason = validate_reason(reason)
+    customer_note, internal_note = validate_notes(customer_note, internal_note)
+    reference = validate_reference(reference) or NO_REFERENCE
+    request = fingerprint(
+        "credit",
+        amount=amount,
+        currency=currency,
+        kind=kind,
+        reason=reason,
+        expires_at=expires_at,
+        reference=reference,
+        customer_note=customer_note,
+        internal_note=internal_note,
+    )
+    with transaction.atomic():
+        account, prior = lock_account(owner, currency, key, create=True)
+        if replayed := replay(account, prior, key, request):
+            return replayed
+        return credit_locked(
+            account,
+            amount,
+            entry_kind=EntryKind.CREDIT,
+            lot_kind=kind,
+            reason=reason,
+            expires_at=expires_at,
+            key=key,
+            fingerprint=request,
+            actor=actor,
+            reference=reference,
+            customer_note=customer_note,
+            internal_note=internal_note,
+        )
+
+
+def debit(
+    owner,
+    amount,
+    currency: str,
+    *,
+    idempotency_key: str,
+    reason: str = Reason.PAYMENT,
+    reference: Reference = NO_REFERENCE,
+    customer_note: str = "",
+    internal_note: str = "",
+    actor: Actor = SYSTEM,
+) -> StoreCreditEntry:
+    """Spend available credit at once (no hold). Refused while the account is on hold."""
+    owner = validate_owner(owner)
+    currency = validate_currency(currency)
+    amount = validate_amount(amount, currency)
+    actor = validate_actor(actor)
+    key = keys.stored(idempotency_key, actor)
+    reason = validate_reason(reason)
+    customer_note, internal_note = validate_notes(customer_note, internal_note)
+    reference = validate_reference(reference) or NO_REFERENCE
+    request = fingerprint(
+        "debit",
+        amount=amount,
+        currency=currency,
+        reason=reason,
+        reference=reference,
+        customer_note=customer_note,
+        internal_note=internal_note,
+    )
+    with transaction.atomic():
+        account, prior = lock_account(owner, currency, key)
+        if replayed := replay(account, prior, key, request):
+            return replayed
+        account = require_account(account, currency)
+        require_spendable(account)
+        return debit_locked(
+            account,
+            amount,
+            kind=EntryKind.DEBIT,
+            reason=reason,
+            key=key,
+            fingerprint=request,
+            actor=actor,
+            reference=reference,
+            customer_note=customer_note,
+            internal_note=internal_note,
+        )
+
+
+_PAYMENT_FIELDS = ("transaction_id", "payment_id", "order_id", "checkout_id")
+_PAYMENT_KINDS = (EntryKind.DEBIT, EntryKind.CAPTURE, EntryKind.REFUND)
+
+
+def payment_entries(account, reference: Reference) -> list[StoreCreditEntry]:
+    """The debits, captures, refunds and their reversals of the payment
+    `reference` names, whichever of its identifiers it names.
+
+    One payment carries several identifiers (a capture has the checkout, the
+    transaction item and the order): entries that share any identifier belong to
+    the same payment, so refunds through each of them share one bound.
+    """
+    if account is None or account.pk is None or reference is None:
+        return []
+    known = {field: set() for field in _PAYMENT_FIELDS}
+    for field in _PAYMENT_FIELDS:
+        if (value := getattr(reference, field)) is not None:
+            known[field].add(value)
+    found: dict[int, StoreCreditEntry] = {}
+    while True:
+        named = Q()
+        for field, values in known.items():
+            if values:
+                named |= Q(**{f"{field}__in": values})
+        if not named:
+            return []
+        entries = StoreCreditEntry.objects.filter(
+            Q(kind__in=_PAYMENT_KINDS)
+            | Q(
+                kind=EntryKind.REVERSAL,
+                reversed_entry__kind__in=[EntryKind.DEBIT, EntryKind.REFUND],
+            ),
+            named,
+            account=account,
+        ).exclude(pk__in=found)
+        grew = False
+        for entry in entries:
+            found[entry.pk] = entry
+            for field in _PAYMENT_FIELDS:
+                value = getattr(entry, field)
+                if value is not None and value not in known[field]:
+                    known[field].add(value)
+                    grew = True
+        if not grew:
+            return list(found.values())
+
+
+def refundable_amount(account, reference: Reference) -> Decimal:
+    """What was spent from `account` for the payment `reference` names and not
+    yet given back (refunds and reversed debits; a reversed refund counts as not
+    given back)."""
+    total = sum(
+        (entry.amount for entry in payment_entries(account, reference)), Decimal(0)
+    )
+    return max(-total, Decimal(0))
+
+
+def refund(
+    owner,
+    amount,
+    currency: str,
+    *,
+    idempotency_key: str,
+    reference: Reference,
+    kind: str = LotKind.REFUND,
+    reason: str = Reason.REFUND,
+    expires_at: datetime | None = None,
+    customer_note: str = "",
+    internal_note: str = "",
+    actor: Actor = SYSTEM,
+) -> StoreCreditEntry:
+    """Give back credit that was spent for a payment, never more than was spent.
+
+    The bound belongs to the payment: refunds naming any of its identifiers
+    (transaction, payment, order, checkout) share it. Accounts on hold still
+    receive refunds.
+    """
+    owner = validate_owner(owner)
+    currency = validate_currency(currency)
+    amount = validate_amount(amount, currency)
+    actor = validate_actor(actor)
+    key = keys.stored(idempotency_key, actor)
+    expires_at = validate_expiry(expires_at)
+    kind = validate_lot_kind(kind)
+    reason = validate_reason(reason)
+    customer_note, internal_note = validate_notes(customer_note, internal_note)
+    reference = validate_reference(reference)
+    if reference is None or reference.refund_key() is None:
+        raise StoreCreditError(
+            "A refund needs the order, payment or transaction it refunds.",
+            code=StoreCreditErrorCode.REQUIRED,
+            field="reference",
+        )
+    request = fingerprint(
+        "refund",
+        amount=amount,
+        currency=currency,
+        kind=kind,
+        reason=reason,
+        expires_at=expires_at,
+        reference=reference,
+        customer_note=customer_note,
+        internal_note=internal_note,
+    )
+    with transaction.atomic():
+        account, prior = lock_account(owner, currency, key)
+        if replayed := replay(account, prior, key, request):
+            return replayed
+        refundable = refundable_amount(account, reference)
+        if amount > refundable:
+            raise StoreCreditError(
+                f"At most {refundable} {currency} can be refunded to store credit "
+                "for this payment.",
+                code=StoreCreditErrorCode.REFUND_EXCEEDS_CAPTURED,
+                field="amount",
+            )
+        return credit_locked(
+            account,
+            amount,
+            entry_kind=EntryKind.REFUND,
+            lot_kind=kind,
+            reason=reason,
+            expires_at=expires_at,
+            key=key,
+            fingerprint=request,
+            actor=actor,
+            reference=reference,
+            customer_note=customer_note,
+            internal_note=internal_note,
+        )
+
+
+def adjust(
+    owner,
+    amount,
+    currency: str,
+    *,
+    idempotency_key: str,
+    reason: str = Reason.ADJUSTMENT,
+    kind: str = LotKind.ADJUSTMENT,
+    expires_at: datetime | None = None,
+    reference: Reference = NO_REFERENCE,
+    customer_note: str = "",
+    internal_note: str = "",
+    actor: Actor = SYSTEM,
+) -> StoreCreditEntry:
+    """Staff correction: a positive amount credits, a negative one debits.
+
+    A debit may take only available credit (never held credit, never below zero)
+    and works on accounts on hold: staff correct what customers cannot spend.
+    """
+    owner = validate_owner(owner)
+    currency = validate_currency(currency)
+    amount = validate_amount(amount, currency, allow_negative=True)
+    actor = validate_actor(actor)
+    key = keys.stored(idempotency_key, actor)
+    expires_at = validate_expiry(expires_at)
+    if amount > 0:
+        return credit(
+            owner,
+            amount,
+            currency,
+            idempotency_key=key,
+            kind=kind,
+            reason=reason,
+            expires_at=expires_at,
+            reference=reference,
+            customer_note=customer_note,
+            internal_note=internal_note,
+            actor=actor,
+        )
+    if expires_at is not None:
+        raise StoreCreditError(
+            "Only credit can have an expiry.",
+            code=StoreCreditErrorCode.INVALID_EXPIRY,
+            field="expires_at",
+        )
+    reason = validate_reason(reason)
+    customer_note, internal_note = validate_notes(customer_note, internal_note)
+    reference = validate_reference(reference) or NO_REFERENCE
+    request = fingerprint(
+        "adjust",
+        amount=amount,
+        currency=currency,
+        reason=reason,
+        reference=reference,
+        customer_note=customer_note,
+        internal_note=internal_note,
+    )
+    with transaction.atomic():
+        account, prior = lock_account(owner, currency, key)
+        if replayed := replay(account, prior, key, request):
+            return replayed
+        account = require_account(account, currency)
+        return debit_locked(
+            account,
+            -amount,
+            kind=EntryKind.DEBIT,
+            reason=reason,
+            key=key,
+            fingerprint=request,
+            actor=actor,
+            reference=reference,
+            customer_note=customer_note,
+            internal_note=internal_note,
+        )
+
+
+def transfer(
+    sender,
+    recipient,
+    amount,
+    currency: str,
+    *,
+    idempotency_key: str,
+    customer_note: str = "",
+    internal_note: str = "",
+    actor: Actor = SYSTEM,
+) -> TransferResult:
+    """Move available credit from one customer to another.
+
+    Both accounts are locked in primary-key order, so transfers in opposite
+    directions cannot deadlock. The received credit keeps the expiry of the lots
+    it came from (one lot per expiry), so a transfer cannot be used to dodge
+    expiry. A sender on hold cannot send; a recipient on hold can receive.
+    """
+    sender = validate_owner(sender)
+    recipient = validate_owner(
+        recipient, field="recipient", code=StoreCreditErrorCode.RECIPIENT_NOT_FOUND
+    )
+    currency = validate_currency(currency)
+    amount = validate_amount(amount, currency)
+    actor = validate_actor(actor)
+    key = keys.stored(idempotency_key, actor)
+    customer_note, internal_note = validate_notes(customer_note, internal_note)
+    with transaction.atomic():
+        source_id = account_id(sender, currency, create=False)
+        if source_id is None:
+            raise InsufficientFunds(f"You have no store credit in {currency}.")
+        target_id = account_id(recipient, currency, create=True)
+        if source_id == target_id:
+            raise StoreCreditError(
+                "Credit cannot be transferred to the same account.",
+                code=StoreCreditErrorCode.SAME_ACCOUNT,
+                field="recipient",
+            )
+        received_key = keys.transfer_received(source_id, key)
+        found, prior = lock_accounts_with_entries(
+            BY_IDS, [[source_id, target_id]], [key, received_key]
+        )
+        source, target = sorted(found, key=lambda a: a.pk != source_id)
+        request = fingerprint(
+            "transfer",
+            amount=amount,
+            currency=currency,
+            recipient=target_id,
+            customer_note=customer_note,
+            internal_note=internal_note,
+        )
+        sent = replay(source, prior, key, request)
+        received = replay(target, prior, received_key, request)
+        if sent and received:
+            return TransferResult(debit=sent, credit=received)
+        if sent or received:
+            raise IdempotencyConflict(
+                "This idempotency key was already used for a different operation.",
+                field="idempotency_key",
+            )
+        require_spendable(source)
+        require_available(source, amount)
+        require_room(target, amount)
+        debit_entry = append(
+            source,
+            kind=EntryKind.DEBIT,
+            reason=Reason.TRANSFER,
+            amount=-amount,
+            spend=amount,
+            key=key,
+            fingerprint=request,
+            actor=actor,
+            reference=NO_REFERENCE,
+            customer_note=customer_note,
+            internal_note=internal_note,
+        )
+        expiries = [expires for _, expires, _ in debit_entry.spent_lots if expires]
+        credit_entry = credit_locked(
+            target,
+            amount,
+            entry_kind=EntryKind.CREDIT,
+            lot_kind=LotKind.TRANSFER,
+            reason=Reason.TRANSFER,
+            expires_at=min(expiries) if expiries else None,
+            key=received_key,
+            fingerprint=request,
+            actor=actor,
+            reference=NO_REFERENCE,
+            customer_note=customer_note,
+            internal_note=internal_note,
+        )
+        return TransferResult(debit=debit_entry, credit=credit_entry)
+
+
+def reverse(
+    entry,
+    *,
+    idempotency_key: str,
+    customer_note: str = "",
+    internal_note: str = "",
+    actor: Actor = SYSTEM,
+) -> StoreCreditEntry:
+    """Undo a credit, refund or debit made by mistake, once.
+
+    A reversal moves exactly the lots the original moved, with their expiry:
+    reversing credit takes it back from its own lot (refused once that credit was
+    spent or expired, never taken from other credit); reversing a debit puts the
+    amount back into the lots it came from. A debit already partly refunded
+    cannot be reversed (that would pay it back twice). Captures are given back
+    with `refund`; transfers with a transfer back.
+    """
+    entry_id = validate_id(entry, "entry", StoreCreditErrorCode.NOT_FOUND)
+    actor = validate_actor(actor)
+    key = keys.stored(idempotency_key, actor)
+    customer_note, internal_note = validate_notes(customer_note, internal_note)
+    request = fingerprint(
+        "reverse",
+        entry=entry_id,
+        customer_note=customer_note,
+        internal_note=internal_note,
+    )
+    with transaction.atomic():
+        found, prior = lock_accounts_with_entries(OF_ENTRY, [entry_id], [key])
+        account = found[0] if found else None
+        if account is None:
+            raise NotFound("Entry not found.", field="entry")
+        original = StoreCreditEntry.objects.get(pk=entry_id)
+        if replayed := replay(account, prior, key, request):
+            return replayed
+        _require_reversible(account, original)
+        movements = []
+        for movement in original.lot_movements.order_by("pk"):
+            lot = StoreCreditLot.objects.get(pk=movement.lot_id)
+            if lot.remaining_amount < movement.amount:
+                raise StoreCreditError(
+                    "This credit was already spent or has expired; it cannot be "
+                    "reversed.",
+                    code=StoreCreditErrorCode.ENTRY_NOT_REVERSIBLE,
+                    field="entry",
+                )
+            movements.append((lot, -movement.amount))
+        if original.amount > 0:
+            require_available(account, original.amount)
+        for lot, change in movements:
+            change_lot(lot, change)
+        return append(
+            account,
+            kind=EntryKind.REVERSAL,
+            reason=original.reason,
+            amount=-original.amount,
+            key=key,
+            fingerprint=request,
+            actor=actor,
+            reference=original_reference(original),
+            customer_note=customer_note,
+            internal_note=internal_note,
+            movements=movements,
+            reversed_entry=original,
+        )
+
+
+def _require_reversible(account, original: StoreCreditEntry) -> None:
+    reversible = (EntryKind.CREDIT, EntryKind.REFUND, EntryKind.DEBIT)
+    if original.kind not in reversible or original.reason == Reason.TRANSFER:
+        raise StoreCreditError(
+            "This entry cannot be reversed.",
+            code=StoreCreditErrorCode.ENTRY_NOT_REVERSIBLE,
+            field="entry",
+        )
+    if StoreCreditEntry.objects.filter(reversed_entry=original).exists():
+        raise StoreCreditError(
+            "This entry was already reversed.",
+            code=StoreCreditErrorCode.ENTRY_NOT_REVERSIBLE,
+            field="entry",
+        )
+    reference = original_reference(original)
+    if (
+        original.amount < 0
+        and reference.refund_key() is not None
+        and refundable_amount(account, reference) < -original.amount
+    ):
+        raise StoreCreditError(
+            "This payment was already partly refunded; refund the rest instead.",
+            code=StoreCreditErrorCode.ENTRY_NOT_REVERSIBLE,
+            field="entry",
+        )
+
+
+def original_reference(entry: StoreCreditEntry) -> Reference:
+    return Reference(
+        order_id=entry.order_id,
+        checkout_id=entry.checkout_id,
+        payment_id=entry.payment_id,
+        transaction_id=entry.transaction_id,
+        gift_card_id=entry.gift_card_id,
+    )

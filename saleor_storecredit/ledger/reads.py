@@ -1,0 +1,113 @@
+"""What the gateway and other callers may read of the ledger, without locks.
+
+Callers outside the ledger ask here instead of querying its tables, so the
+meaning of "open", "paid" and "refundable" is defined once.
+"""
+
+from decimal import Decimal
+
+from django.db.models import Q
+
+from ..actors import Reference
+from ..models import EntryKind, HoldStatus, StoreCreditEntry, StoreCreditHold
+from .operations import payment_entries, refundable_amount
+
+_HOLD_FIELDS = ("order_id", "checkout_id", "payment_id", "transaction_id")
+
+
+def _named(**identifiers) -> Q:
+    unknown = set(identifiers) - set(_HOLD_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown identifiers: {sorted(unknown)}")
+    named = Q()
+    for field, value in identifiers.items():
+        named &= Q(**{field: value})
+    return named
+
+
+def holds(**identifiers) -> list[StoreCreditHold]:
+    """Every authorization naming these identifiers, oldest first."""
+    return list(
+        StoreCreditHold.objects.filter(_named(**identifiers))
+        .select_related("account")
+        .order_by("pk")
+    )
+
+
+def open_holds(**identifiers) -> list[StoreCreditHold]:
+    """Authorizations naming these identifiers with credit still reserved."""
+    return list(
+        StoreCreditHold.objects.filter(_named(**identifiers), status=HoldStatus.ACTIVE)
+        .select_related("account")
+        .order_by("pk")
+    )
+
+
+def hold_count(**identifiers) -> int:
+    return StoreCreditHold.objects.filter(_named(**identifiers)).count()
+
+
+def entry_with_key(account_ids, keys) -> StoreCreditEntry | None:
+    """The oldest entry written under any of `keys` (stored form) on these accounts,
+    or on any account when `account_ids` is None."""
+    found = StoreCreditEntry.objects.filter(idempotency_key__in=list(keys))
+    if account_ids is not None:
+        found = found.filter(account_id__in=list(account_ids))
+    return found.select_related("account").order_by("pk").first()
+
+
+def first_payment_entry(reference: Reference) -> StoreCreditEntry | None:
+    """The first debit or capture of the payment `reference` names (the account
+    to refund into)."""
+    named = Q()
+    for field in ("transaction_id", "payment_id", "order_id", "checkout_id"):
+        if (value := getattr(reference, field)) is not None:
+            named |= Q(**{field: value})
+    if not named:
+        return None
+    return (
+        StoreCreditEntry.objects.filter(
+            named, kind__in=[EntryKind.DEBIT, EntryKind.CAPTURE]
+        )
+        .select_related("account")
+        .order_by("pk")
+        .first()
+    )
+
+
+def paid_total(reference: Reference) -> Decimal:
+    """Credit taken for the payment (debits and captures), before refunds."""
+    spent = first_payment_entry(reference)
+    if spent is None:
+        return Decimal(0)
+    return -sum(
+        (
+            entry.amount
+            for entry in payment_entries(spent.account, reference)
+            if entry.kind in (EntryKind.DEBIT, EntryKind.CAPTURE)
+        ),
+        Decimal(0),
+    )
+
+
+def refunded_total(reference: Reference) -> Decimal:
+    """Credit given back for the payment as refunds."""
+    spent = first_payment_entry(reference)
+    if spent is None:
+        return Decimal(0)
+    return sum(
+        (
+            entry.amount
+            for entry in payment_entries(spent.account, reference)
+            if entry.kind == EntryKind.REFUND
+        ),
+        Decimal(0),
+    )
+
+
+def refundable(reference: Reference) -> Decimal:
+    """What may still be refunded to credit for the payment `reference` names."""
+    spent = first_payment_entry(reference)
+    if spent is None:
+        return Decimal(0)
+    return refundable_amount(spent.account, reference)
