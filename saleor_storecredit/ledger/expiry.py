@@ -7,12 +7,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from ..actors import NO_REFERENCE, SYSTEM
 from ..lock_objects import BY_ID, lock_accounts
-from ..models import EntryKind, Reason, StoreCreditEntry, StoreCreditLot
-from . import keys
-from .validation import fingerprint
-from .writer import append, change_lot
+from ..models import StoreCreditLot
+from .writer import expire_lots
 
 logger = logging.getLogger("saleor_storecredit.ledger")
 
@@ -43,40 +40,9 @@ def expire_due_lots(now: datetime | None = None, limit: int = 1000):
             with transaction.atomic():
                 found = lock_accounts(BY_ID, [account_id], skip_locked=True)
                 if found:
-                    entries.extend(_expire_account_lots(found[0], now))
+                    entries.extend(expire_lots(found[0], now))
         except Exception:
             # Any failure of one account (a bug, a broken row) must not stop the
             # expiry of every other account; the next run retries it.
             logger.exception("Could not expire store credit of account %s.", account_id)
-    return entries
-
-
-def _expire_account_lots(account, now) -> list[StoreCreditEntry]:
-    due = account.lots.filter(remaining_amount__gt=0, expires_at__lte=now).order_by(
-        "expires_at", "created_at", "pk"
-    )
-    entries = []
-    expirable = account.available
-    for lot in due:
-        take = min(lot.remaining_amount, expirable)
-        if take <= 0:
-            break
-        key = keys.expiry(lot.pk, account.entry_count + 1)
-        request = fingerprint("expire", lot=lot.pk, amount=take)
-        change_lot(lot, -take)
-        expirable -= take
-        entries.append(
-            append(
-                account,
-                kind=EntryKind.EXPIRY,
-                reason=Reason.EXPIRY,
-                amount=-take,
-                key=key,
-                fingerprint=request,
-                actor=SYSTEM,
-                reference=NO_REFERENCE,
-                movements=[(lot, -take)],
-                lot=lot,
-            )
-        )
     return entries
