@@ -117,33 +117,43 @@ class _Batch:
                 if entry.lot is not None and entry.lot.pk is None:
                     entry.lot.id = lot_id
                     entry.lot_id = lot_id
-            _insert(cursor, StoreCreditLot, _LOT_FIELDS, self.lots)
+            _copy(cursor, StoreCreditLot, _LOT_FIELDS, self.lots)
             if self.lot_changes:
-                cursor.executemany(
-                    f"UPDATE {StoreCreditLot._meta.db_table} "
-                    "SET remaining_amount = remaining_amount + %s WHERE id = %s",
-                    [(change, lot.pk) for lot, change in self.lot_changes],
+                cursor.execute(
+                    f"UPDATE {StoreCreditLot._meta.db_table} AS lot "
+                    "SET remaining_amount = lot.remaining_amount + c.change "
+                    "FROM unnest(%s::bigint[], %s::numeric[]) AS c(id, change) "
+                    "WHERE lot.id = c.id",
+                    [
+                        [lot.pk for lot, _ in self.lot_changes],
+                        [change for _, change in self.lot_changes],
+                    ],
                 )
-            _insert(
+            _copy(
                 cursor,
                 StoreCreditEntry,
                 [StoreCreditEntry._meta.pk, *_ENTRY_FIELDS],
                 self.entries,
             )
-            cursor.executemany(
-                f"INSERT INTO {StoreCreditLotMovement._meta.db_table} "
-                "(entry_id, lot_id, amount, expires_at) VALUES (%s, %s, %s, %s)",
+            with cursor.cursor.copy(
+                f"COPY {StoreCreditLotMovement._meta.db_table} "
+                "(entry_id, lot_id, amount, expires_at) FROM STDIN"
+            ) as copy:
+                for entry, lot, amount in self.movements:
+                    copy.write_row((entry.pk, lot.pk, amount, lot.expires_at))
+            accounts = list(self.accounts.values())
+            cursor.execute(
+                f"UPDATE {StoreCreditAccount._meta.db_table} AS a "
+                "SET balance = u.balance, entry_count = u.entry_count, "
+                "email = u.email, updated_at = %s "
+                "FROM unnest(%s::bigint[], %s::numeric[], %s::bigint[], %s::text[]) "
+                "AS u(id, balance, entry_count, email) WHERE a.id = u.id",
                 [
-                    (entry.pk, lot.pk, amount, lot.expires_at)
-                    for entry, lot, amount in self.movements
-                ],
-            )
-            cursor.executemany(
-                f"UPDATE {StoreCreditAccount._meta.db_table} SET balance = %s, "
-                "entry_count = %s, email = %s, updated_at = %s WHERE id = %s",
-                [
-                    (a.balance, a.entry_count, a.email, self.now, a.pk)
-                    for a in self.accounts.values()
+                    self.now,
+                    [a.pk for a in accounts],
+                    [a.balance for a in accounts],
+                    [a.entry_count for a in accounts],
+                    [a.email for a in accounts],
                 ],
             )
         for entry in self.entries:
@@ -151,18 +161,21 @@ class _Batch:
             entry._state.db = connection.alias
 
 
-def _insert(cursor, model, fields, objects) -> None:
+def _copy(cursor, model, fields, objects) -> None:
+    """COPY the objects' rows into the model's table (ids already drawn)."""
     if not objects:
         return
     columns = ", ".join(f'"{f.column}"' for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    cursor.executemany(
-        f"INSERT INTO {model._meta.db_table} ({columns}) VALUES ({marks})",
-        [
-            [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
-            for obj in objects
-        ],
-    )
+    with cursor.cursor.copy(
+        f"COPY {model._meta.db_table} ({columns}) FROM STDIN"
+    ) as copy:
+        for obj in objects:
+            copy.write_row(
+                [
+                    f.get_db_prep_save(getattr(obj, f.attname), connection)
+                    for f in fields
+                ]
+            )
 
 
 def _checked(request: CreditRequest):
@@ -213,33 +226,44 @@ def _account_ids(checked: list[dict]) -> dict:
         for c in checked
         if not isinstance(c["owner"], StoreCreditAccount)
     }
-    existing_users = set(
-        get_user_model()
-        .objects.filter(pk__in={user_id for user_id, _ in wanted})
-        .values_list("pk", flat=True)
-    )
-    emails = {
-        c["owner"].pk: getattr(c["owner"], "email", "") or ""
-        for c in checked
-        if not isinstance(c["owner"], StoreCreditAccount)
-    }
-    StoreCreditAccount.objects.bulk_create(
-        [
-            StoreCreditAccount(
-                user_id=user_id, currency=currency, email=emails[user_id]
-            )
-            for user_id, currency in sorted(wanted)
-            if user_id in existing_users
-        ],
-        ignore_conflicts=True,
-    )
     found = {
         (user_id, currency): pk
         for pk, user_id, currency in StoreCreditAccount.objects.filter(
-            user_id__in=existing_users
+            user_id__in={user_id for user_id, _ in wanted}
         ).values_list("pk", "user_id", "currency")
         if (user_id, currency) in wanted
     }
+    missing = wanted - set(found)
+    if missing:
+        existing_users = set(
+            get_user_model()
+            .objects.filter(pk__in={user_id for user_id, _ in missing})
+            .values_list("pk", flat=True)
+        )
+        emails = {
+            c["owner"].pk: getattr(c["owner"], "email", "") or ""
+            for c in checked
+            if not isinstance(c["owner"], StoreCreditAccount)
+        }
+        StoreCreditAccount.objects.bulk_create(
+            [
+                StoreCreditAccount(
+                    user_id=user_id, currency=currency, email=emails[user_id]
+                )
+                for user_id, currency in sorted(missing)
+                if user_id in existing_users
+            ],
+            ignore_conflicts=True,
+        )
+        found.update(
+            {
+                (user_id, currency): pk
+                for pk, user_id, currency in StoreCreditAccount.objects.filter(
+                    user_id__in=existing_users
+                ).values_list("pk", "user_id", "currency")
+                if (user_id, currency) in missing
+            }
+        )
     for c in checked:
         if isinstance(c["owner"], StoreCreditAccount):
             found["account", c["owner"].pk] = c["owner"].pk
