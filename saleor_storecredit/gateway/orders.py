@@ -27,6 +27,7 @@ from ..ledger import keys
 from ..models import LotKind, Reason
 from ..money import quantize
 from ..notifications import notify_entry
+from ..saleor_compat import create_transaction_event_requested
 from . import transactions
 
 logger = logging.getLogger(__name__)
@@ -89,10 +90,6 @@ def return_credit_paid(order: Order, manager_factory=None):
 
 
 def _return_transaction(item_pk):
-    from saleor.graphql.payment.mutations.transaction.utils import (
-        create_transaction_event_requested,
-    )
-
     with transaction.atomic():
         item = (
             TransactionItem.objects.select_for_update(of=("self",))

@@ -30,9 +30,6 @@ from saleor.checkout.fetch import (
     fetch_checkout_lines,
 )
 from saleor.checkout.models import Checkout
-from saleor.graphql.payment.mutations.transaction.utils import (
-    create_transaction_event_requested,
-)
 from saleor.order.models import Order
 from saleor.order.utils import updates_amounts_for_order
 from saleor.payment import TransactionAction, TransactionEventType
@@ -55,6 +52,7 @@ from ..lock_objects import account_qs_select_for_update
 from ..models import HoldStatus, StoreCreditHold
 from ..money import validate_amount
 from ..notifications import notify_entry
+from ..saleor_compat import create_transaction_event_requested
 from . import eligibility
 from .checkout_status import checkout_payments_changed
 
