@@ -41,7 +41,7 @@ function App() {
 
   useEffect(() => {
     if (!page.widget || !ref.current) return undefined;
-    const observer = new ResizeObserver(() => reportHeight(ref.current.scrollHeight));
+    const observer = new ResizeObserver(() => reportHeight(document.documentElement.scrollHeight));
     observer.observe(ref.current);
     return () => observer.disconnect();
   }, [page.widget, state.ready]);

@@ -50,6 +50,7 @@ class StandInDashboard:
             def do_GET(self):  # noqa: N802 - http.server's name
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Cache-Control", "no-store")
                 self.end_headers()
                 self.wfile.write(owner.html)
 
@@ -60,6 +61,7 @@ class StandInDashboard:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self.url = f"http://127.0.0.1:{self.server.server_port}/"
+        self.shown = 0
 
     def show(
         self, app_url: str, token: str, params: dict, width=1000, height=900
@@ -73,7 +75,8 @@ class StandInDashboard:
             token=json.dumps(token),
             saleor_version=self.saleor_version,
         ).encode()
-        return self.url
+        self.shown += 1  # a new URL each time: a real navigation, never a cached page
+        return f"{self.url}?page={self.shown}"
 
     def close(self):
         self.server.shutdown()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import saleor
+from django.conf import settings as settings_module
 from saleor.core.jwt import (
     create_access_token_for_app,
     create_access_token_for_app_extension,
@@ -104,7 +105,19 @@ class Shop:
 
 
 @pytest.fixture
+def replica_in_server_threads(monkeypatch):
+    """Saleor's replica mirrors the test database only in this thread's connection;
+    the live server's threads build theirs from settings: point those at it too."""
+    from django.db import connections
+
+    default = connections.settings[settings_module.DATABASE_CONNECTION_DEFAULT_NAME]
+    replica = connections.settings[settings_module.DATABASE_CONNECTION_REPLICA_NAME]
+    monkeypatch.setitem(replica, "NAME", default["NAME"])
+
+
+@pytest.fixture
 def shop(
+    replica_in_server_threads,
     settings,
     live_server,
     browser,
@@ -143,6 +156,7 @@ def test_add_credit_then_see_balance_and_history(shop, customer_user):
     )
     b.in_app("click('adjust-submit')")
     b.wait_in_app("text('adjust-success').includes('New balance $125.00')")
+    b.wait_in_app("text('balances').includes('$125.00')")
     assert "notification" in shop.actions()
     shop.shot("customer-actions")
     assert balance(customer_user) == Decimal("125")
@@ -222,7 +236,7 @@ def test_bulk_dry_run_preview(shop, customer_user, customer_type):
 
 
 def test_staff_without_manage_users_is_refused(shop, staff_users, customer_user):
-    other = staff_users[1]
+    other = staff_users[2]  # [1] is in Saleor's manage-users group fixture
     other.user_permissions.set(permissions("manage_orders"))
     b = shop.browser
 
