@@ -13,6 +13,7 @@ from saleor.plugins.base_plugin import BasePlugin
 
 from . import config
 from .config import PLUGIN_ID, StoreCreditSettings, parse_settings
+from .dashboard import views as dashboard_views
 from .exceptions import StoreCreditError
 from .notifications_config import validate_notification_configuration
 from .saleor_compat import SUPPORTED_RANGE, unsupported_reason
@@ -110,6 +111,14 @@ class StoreCreditPlugin(BasePlugin):
             errors.update(error.error_dict)
         if errors:
             raise ValidationError(errors)
+
+    # --- the Store credit app for the Dashboard ---------------------------------
+
+    def webhook(self, request, path, previous_value):
+        """Serve the app's manifest, token target and pages (saleor_storecredit.dashboard)."""
+        if not self.active:
+            return previous_value
+        return dashboard_views.handle(request, path) or previous_value
 
     # --- gateway listing ----------------------------------------------------------
 
