@@ -310,7 +310,11 @@ def test_lists_refuse_absurd_pagination(field, arguments, message, world, caller
 @pytest.mark.parametrize(
     ("field", "filter_", "message"),
     [
-        ("storeCreditAccounts", '{currencies: ["NOPE"]}', "not a currency store credit can hold"),
+        (
+            "storeCreditAccounts",
+            '{currencies: ["NOPE"]}',
+            "not a currency store credit can hold",
+        ),
         ("storeCreditAccounts", '{customerTypes: ["x"]}', "Invalid ID"),
         ("storeCreditAccounts", '{users: ["VXNlcjpmb28="]}', "Invalid ID"),
         ("storeCreditAccounts", "{status: FROZEN}", "StoreCreditAccountStatusEnum"),
@@ -321,7 +325,11 @@ def test_lists_refuse_absurd_pagination(field, arguments, message, world, caller
         ),
         ("storeCreditTransactions", '{order: "bad"}', "Invalid ID"),
         ("storeCreditTransactions", '{actor: "T3JkZXI6MQ=="}', "Expected: User or App"),
-        ("storeCreditTransactions", '{currency: "EURO"}', "not a currency store credit can hold"),
+        (
+            "storeCreditTransactions",
+            '{currency: "EURO"}',
+            "not a currency store credit can hold",
+        ),
         (
             "storeCreditWithdrawals",
             "{status: [LOST]}",
