@@ -37,6 +37,7 @@ class StoreCreditErrorCode(str, Enum):
     CHECKOUT_LOCKED = "checkout_locked"
     GATEWAY_INACTIVE = "gateway_inactive"
     NOTHING_TO_PAY = "nothing_to_pay"
+    NOT_PAYABLE_WITH_CREDIT = "not_payable_with_credit"
 
     # Customer operations
     GIFT_CARD_NOT_FOUND = "gift_card_not_found"

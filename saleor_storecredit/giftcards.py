@@ -18,17 +18,19 @@ from django.db import transaction
 from django.utils import timezone
 from saleor.app.models import App
 from saleor.core.utils.events import call_event
+from saleor.giftcard import GiftCardEvents
 from saleor.giftcard.events import gift_card_balance_adjusted_event
-from saleor.giftcard.models import GiftCard
+from saleor.giftcard.models import GiftCard, GiftCardEvent
 from saleor.giftcard.utils import is_gift_card_expired
-from saleor.payment.models import TransactionItem
+from saleor.payment.models import Payment, TransactionItem
 from saleor.plugins.manager import get_plugins_manager
 
 from . import ledger, notifications
 from .actors import Actor, Reference
+from .config import PLUGIN_ID
 from .error_codes import StoreCreditErrorCode
 from .exceptions import StoreCreditError
-from .ledger import keys
+from .ledger import keys, reads
 from .models import LotKind, Reason, StoreCreditEntry
 from .money import validate_currency
 from .saleor_compat import gift_card_qs_select_for_update
@@ -183,12 +185,47 @@ def _check_usable(gift_card: GiftCard, user):
             code=StoreCreditErrorCode.GIFT_CARD_EMPTY,
             field="code",
         )
+    if _bought_with_credit(gift_card):
+        raise StoreCreditError(
+            "This gift card was paid for with store credit and cannot be turned "
+            "back into store credit.",
+            code=StoreCreditErrorCode.GIFT_CARD_NOT_USABLE,
+            field="code",
+        )
     if gift_card.checkouts.exists() or _has_pending_payment(gift_card):
         raise StoreCreditError(
             "This gift card is being used in a checkout. Remove it there first.",
             code=StoreCreditErrorCode.GIFT_CARD_NOT_USABLE,
             field="code",
         )
+
+
+def _bought_with_credit(gift_card: GiftCard) -> bool:
+    """Whether the order that bought the card paid (partly) with store credit.
+
+    Checkouts with gift cards refuse credit (gateway/eligibility.py); this is
+    the second line: redeeming such a card would turn expiring credit into
+    credit that never expires, or pay the card's price back as credit while
+    the card itself stays spendable in the shop.
+    """
+    order_ids = set(
+        GiftCardEvent.objects.filter(
+            gift_card_id=gift_card.pk,
+            type=GiftCardEvents.BOUGHT,
+            order_id__isnull=False,
+        ).values_list("order_id", flat=True)
+    )
+    if gift_card.fulfillment_line_id is not None:
+        order_ids.add(gift_card.fulfillment_line.order_id)
+    if not order_ids:
+        return False
+    return (
+        Payment.objects.filter(order_id__in=order_ids, gateway=PLUGIN_ID).exists()
+        or TransactionItem.objects.filter(
+            order_id__in=order_ids, app_identifier=PLUGIN_ID
+        ).exists()
+        or any(reads.order_paid_with_credit(order_id) for order_id in order_ids)
+    )
 
 
 def _has_pending_payment(gift_card: GiftCard) -> bool:

@@ -9,11 +9,13 @@ method starts by handing back `previous_value` when inactive, as Saleor expects.
 import logging
 
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError
 from saleor.plugins.base_plugin import BasePlugin
 
 from . import config
 from .config import PLUGIN_ID, StoreCreditSettings, parse_settings
 from .dashboard import views as dashboard_views
+from .error_codes import StoreCreditErrorCode
 from .exceptions import StoreCreditError
 from .notifications_config import validate_notification_configuration
 from .saleor_compat import SUPPORTED_RANGE, unsupported_reason
@@ -194,6 +196,7 @@ class StoreCreditPlugin(BasePlugin):
             currency=checkout.currency,
             total=total,
             full_payment=False,
+            products=eligibility.line_info_products(checkout_lines),
             using=checkout_info.database_connection_name,
         )
 
@@ -247,6 +250,9 @@ class StoreCreditPlugin(BasePlugin):
             transaction_data.event,
             transaction_data.action_value,
         )
+        # Handled (its outcome is recorded): the webhook plugin's "skipped"
+        # notice, written before this plugin ran, would read as a failure.
+        transactions.withdraw_webhook_skip_notice(transaction_data.event)
         return previous_value
 
     def transaction_refund_requested(self, transaction_data, previous_value):
@@ -257,6 +263,9 @@ class StoreCreditPlugin(BasePlugin):
             transaction_data.event,
             transaction_data.action_value,
         )
+        # Handled (its outcome is recorded): the webhook plugin's "skipped"
+        # notice, written before this plugin ran, would read as a failure.
+        transactions.withdraw_webhook_skip_notice(transaction_data.event)
         return previous_value
 
     def transaction_cancelation_requested(self, transaction_data, previous_value):
@@ -267,23 +276,34 @@ class StoreCreditPlugin(BasePlugin):
             transaction_data.event,
             transaction_data.action_value,
         )
+        # Handled (its outcome is recorded): the webhook plugin's "skipped"
+        # notice, written before this plugin ran, would read as a failure.
+        transactions.withdraw_webhook_skip_notice(transaction_data.event)
         return previous_value
 
     def preprocess_order_creation(self, checkout_info, lines, previous_value):
-        """Before an order is created, never hold more credit than it still needs."""
+        """Before an order is created, never hold more credit than it still needs.
+
+        A failure stops the completion with an error the customer can read:
+        completing anyway could create an order the held credit does not match.
+        """
         if not self.active:
             return previous_value
         try:
             transactions.reconcile_checkout(
-                checkout_info, lines or [], checkout_info.manager
+                self.settings, checkout_info, lines or [], checkout_info.manager
             )
-        except ValidationError:
-            raise
-        except Exception:
+        except StoreCreditError as error:
+            raise transactions.completion_error(error.message) from error
+        except DatabaseError as error:
             logger.exception(
                 "Could not reconcile store credit on checkout %s.",
                 checkout_info.checkout.pk,
             )
+            raise transactions.completion_error(
+                "Your store credit could not be checked. Nothing was taken; "
+                "please try again."
+            ) from error
         return previous_value
 
     def _auto_apply(self, checkout):
@@ -304,12 +324,19 @@ class StoreCreditPlugin(BasePlugin):
                 quiet_when_nothing_to_do=True,
             )
         except StoreCreditError as error:
+            # A refusal (no credit, not eligible, a top-up in the cart): the
+            # customer pays another way; nothing was written.
+            if error.code == StoreCreditErrorCode.NOT_PAYABLE_WITH_CREDIT:
+                # Credit applied automatically before a top-up or gift card
+                # was added goes back; completion would refuse it anyway.
+                transactions.release_checkout_credit(checkout)
             logger.info(
                 "Store credit not applied automatically to %s: %s",
                 checkout.pk,
                 error.code.value,
             )
-        except Exception:
+        except DatabaseError:
+            # Rolled back whole (one transaction); the next change retries.
             logger.exception("Could not apply store credit to %s.", checkout.pk)
         finally:
             self._storecredit_applying = False
@@ -331,7 +358,7 @@ class StoreCreditPlugin(BasePlugin):
     def _order_changed(self, order, previous_value):
         if not self.active:
             return previous_value
-        orders.handle_order_safely(order.pk, self.settings)
+        orders.handle_order_hook(order, self.settings)
         return previous_value
 
     def order_created(self, order, previous_value, webhooks=None):
@@ -339,8 +366,8 @@ class StoreCreditPlugin(BasePlugin):
             return previous_value
         # Before Saleor's order_created looks at the charge status (after the
         # plugins): the order is then handled as one created paid.
-        orders.capture_new_order_safely(order, self.settings)
-        return self._order_changed(order, previous_value)
+        orders.handle_order_hook(order, self.settings, created=True)
+        return previous_value
 
     def order_confirmed(self, order, previous_value, webhooks=None):
         return self._order_changed(order, previous_value)

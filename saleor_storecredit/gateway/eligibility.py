@@ -5,11 +5,13 @@ the checkout mutations, auto-apply), so a rule the merchant sets in the
 Dashboard applies everywhere the same way.
 """
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from ..config import StoreCreditSettings
 from ..error_codes import StoreCreditErrorCode
 from ..exceptions import AccountOnHold, InsufficientFunds, StoreCreditError
+from ..ledger import reads
 from ..models import StoreCreditAccount
 
 
@@ -49,6 +51,53 @@ def check_customer(
             "Your store credit is on hold. Please contact the shop.",
             code=StoreCreditErrorCode.ACCOUNT_ON_HOLD,
         )
+
+
+# Saleor's ProductTypeKind.GIFT_CARD: buying such a product issues a gift card.
+GIFT_CARD_KIND = "gift_card"
+
+
+def buys_credit(settings: StoreCreditSettings, sku: str | None, kind: str | None):
+    """Whether a line buys store credit (a top-up) or a gift card."""
+    return kind == GIFT_CARD_KIND or (sku is not None and sku in settings.top_up_skus)
+
+
+def check_products(settings: StoreCreditSettings, lines: Iterable[tuple]):
+    """Credit never buys credit: a checkout with a top-up or a gift card is paid
+    another way. Otherwise credit paid for a top-up would come back as top-up
+    credit plus its bonus, and expiring credit would become a gift card (and
+    from there credit) that never expires. `lines`: (sku, product type kind)."""
+    if any(buys_credit(settings, sku, kind) for sku, kind in lines):
+        raise StoreCreditError(
+            "Store credit cannot pay for store-credit top-ups or gift cards. "
+            "Pay for this checkout another way.",
+            code=StoreCreditErrorCode.NOT_PAYABLE_WITH_CREDIT,
+        )
+
+
+def line_info_products(lines) -> list[tuple]:
+    """(sku, product type kind) of Saleor's CheckoutLineInfo objects."""
+    return [(line.variant.sku, line.product_type.kind) for line in lines or []]
+
+
+def checkout_products(checkout) -> list[tuple]:
+    """(sku, product type kind) of a checkout's lines, read from the database."""
+    return list(
+        checkout.lines.values_list(
+            "variant__sku", "variant__product__product_type__kind"
+        )
+    )
+
+
+def order_products(order) -> list[tuple]:
+    """(sku, product type kind) of an order's lines (None kind for deleted
+    variants; a gift-card line is marked on the line itself)."""
+    if order is None:
+        return []
+    return [
+        (sku, GIFT_CARD_KIND if is_gift_card else None)
+        for sku, is_gift_card in order.lines.values_list("product_sku", "is_gift_card")
+    ]
 
 
 def check_total(settings: StoreCreditSettings, total: Decimal, currency: str):
@@ -92,18 +141,17 @@ def check_all(
     currency: str,
     total: Decimal,
     full_payment: bool,
+    products: Iterable[tuple] = (),
     account: StoreCreditAccount | None = None,
     load_account: bool = True,
     using: str = "default",
 ) -> StoreCreditAccount | None:
-    """Every rule, in the order a customer would want to hear them; returns the account."""
+    """Every rule, in the order a customer would want to hear them; returns the account.
+    `products`: (sku, product type kind) of what is being paid for."""
     if account is None and load_account and getattr(user, "pk", None) is not None:
-        account = (
-            StoreCreditAccount.objects.using(using)
-            .filter(user_id=user.pk, currency=currency)
-            .first()
-        )
+        account = reads.account(user.pk, currency, using=using)
     check_customer(settings, user=user, channel_slug=channel_slug, account=account)
+    check_products(settings, products)
     check_total(settings, total, currency)
     check_funds(
         settings,

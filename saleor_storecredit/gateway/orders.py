@@ -22,12 +22,10 @@ from saleor.payment.models import Payment, TransactionItem
 from .. import ledger
 from ..actors import Reference
 from ..config import FULLY_PAID, PLUGIN_ID, StoreCreditSettings
-from ..exceptions import IdempotencyConflict
-from ..ledger import keys
+from ..ledger import keys, reads
 from ..models import LotKind, Reason
 from ..money import quantize
 from ..notifications import notify_entry
-from ..saleor_compat import create_transaction_event_requested
 from . import transactions
 
 logger = logging.getLogger(__name__)
@@ -99,20 +97,14 @@ def _return_transaction(item_pk):
         if item is None:
             return
         if item.authorized_value > 0:
-            event = create_transaction_event_requested(
-                item,
-                item.authorized_value,
-                TransactionAction.CANCEL,
-                app_identifier=PLUGIN_ID,
+            event = transactions.new_request_event(
+                item, item.authorized_value, TransactionAction.CANCEL
             )
             transactions.cancel(item, event, item.authorized_value)
             item.refresh_from_db()
         if item.charged_value > 0:
-            event = create_transaction_event_requested(
-                item,
-                item.charged_value,
-                TransactionAction.REFUND,
-                app_identifier=PLUGIN_ID,
+            event = transactions.new_request_event(
+                item, item.charged_value, TransactionAction.REFUND
             )
             transactions.refund(item, event, item.charged_value)
 
@@ -124,30 +116,45 @@ def _manager():
 
 
 def _credit_once(user, amount, currency, *, key, **kwargs):
-    """Credit keyed by order and trigger. A repeat with other arguments (expiry
-    computed later) means it was already done: keys are never reused otherwise."""
-    try:
-        entry = ledger.credit(user, amount, currency, idempotency_key=key, **kwargs)
-    except IdempotencyConflict:
-        logger.info("Store credit %s was already given.", key)
-        return None
+    """Credit keyed by order and trigger, once.
+
+    The key is the plugin's own (no caller can claim it), so an entry under it
+    means this credit was given: it is returned as it is, even if the order
+    changed since. Otherwise the arguments come from the order's stored data,
+    so a run racing this one writes the same request and the ledger replays
+    it. An IdempotencyConflict (a race computed different arguments) is never
+    taken as success: it is raised, the hook logs it and the retry task runs
+    again and finds the entry."""
+    if (done := reads.entry_with_key(None, [key])) is not None:
+        return done
+    entry = ledger.credit(user, amount, currency, idempotency_key=key, **kwargs)
     notify_entry(entry)
     return entry
 
 
-def _expiry(settings: StoreCreditSettings, kind: str):
+def _expiry(settings: StoreCreditSettings, kind: str, order: Order):
+    """Counted from when the order was placed, so every run computes the same
+    date; credit given so late that this date has passed gets its full period
+    from now instead (the first run writes it, later runs find it)."""
     days = settings.expiry_days_for(kind)
-    return timezone.now() + timezone.timedelta(days=days) if days else None
+    if not days:
+        return None
+    expires_at = order.created_at + timezone.timedelta(days=days)
+    if expires_at <= timezone.now() + timezone.timedelta(hours=1):
+        expires_at = timezone.now() + timezone.timedelta(days=days)
+    return expires_at
 
 
-def _credit_paid(order: Order) -> Decimal:
-    """What the order's store-credit payments still hold as paid."""
-    legacy = Payment.objects.filter(order_id=order.pk, gateway=PLUGIN_ID).aggregate(
-        total=Sum("captured_amount")
-    )["total"] or Decimal(0)
-    items = transactions.credit_items(order_id=order.pk).aggregate(
-        total=Sum("charged_value")
-    )["total"] or Decimal(0)
+def _paid_elsewhere(order: Order) -> Decimal:
+    """What other payment methods hold as paid for the order now (charged or
+    captured, minus what they refunded), read from Saleor's own payment
+    records: the order's total charged may lag behind legacy refunds."""
+    legacy = Payment.objects.filter(order_id=order.pk, is_active=True).exclude(
+        gateway=PLUGIN_ID
+    ).aggregate(total=Sum("captured_amount"))["total"] or Decimal(0)
+    items = TransactionItem.objects.filter(order_id=order.pk).exclude(
+        app_identifier=PLUGIN_ID
+    ).aggregate(total=Sum("charged_value"))["total"] or Decimal(0)
     return legacy + items
 
 
@@ -157,8 +164,7 @@ def refund_rest_to_credit(order: Order, settings: StoreCreditSettings):
     if order.user is None:
         logger.info("Order %s has no customer account to refund to.", order.pk)
         return
-    order.refresh_from_db(fields=["total_charged_amount"])
-    amount = order.total_charged_amount - _credit_paid(order)
+    amount = _paid_elsewhere(order)
     if amount <= 0:
         return
     _credit_once(
@@ -168,7 +174,7 @@ def refund_rest_to_credit(order: Order, settings: StoreCreditSettings):
         key=keys.order(order.pk, "refund-to-credit"),
         kind=LotKind.REFUND,
         reason=Reason.REFUND,
-        expires_at=_expiry(settings, LotKind.REFUND),
+        expires_at=_expiry(settings, LotKind.REFUND, order),
         reference=Reference(order_id=order.pk),
         customer_note=f"Refund of order {order.number} to store credit",
     )
@@ -178,23 +184,41 @@ def refund_rest_to_credit(order: Order, settings: StoreCreditSettings):
 
 
 def _top_up_due(order: Order, settings: StoreCreditSettings) -> bool:
+    """A top-up credits once the order is paid in full and has reached one of
+    the configured moments: credit is only ever given for money received."""
     if order.status in (OrderStatus.DRAFT, OrderStatus.CANCELED, OrderStatus.EXPIRED):
         return False
-    if order.status in settings.top_up_triggers:
-        return True
-    return FULLY_PAID in settings.top_up_triggers and order.charge_status in (
+    if order.charge_status not in (
         OrderChargeStatus.FULL,
         OrderChargeStatus.OVERCHARGED,
+    ):
+        return False
+    return FULLY_PAID in settings.top_up_triggers or (
+        order.status in settings.top_up_triggers
+    )
+
+
+def top_up_amount(order: Order, settings: StoreCreditSettings) -> Decimal:
+    """What the order's top-up lines become as credit: their price, but never
+    more than other payment methods paid for the order. Credit never buys
+    credit (checkouts with top-ups refuse it, see eligibility), and should an
+    order carry credit anyway (edited later, a SKU added to the settings after
+    the credit was applied) only the money from elsewhere is turned into
+    top-up and bonus credit."""
+    bought = order.lines.filter(product_sku__in=settings.top_up_skus).aggregate(
+        total=Sum("total_price_gross_amount")
+    )["total"] or Decimal(0)
+    return quantize(
+        max(min(bought, _paid_elsewhere(order)), Decimal(0)), order.currency
     )
 
 
 def credit_top_ups(order: Order, settings: StoreCreditSettings):
-    """Buying N of a top-up variant credits N x its price, plus the bonus tier."""
+    """Buying N of a top-up variant credits N x its price, plus the bonus tier,
+    from what other payment methods paid."""
     if not _top_up_due(order, settings):
         return
-    amount = order.lines.filter(product_sku__in=settings.top_up_skus).aggregate(
-        total=Sum("total_price_gross_amount")
-    )["total"] or Decimal(0)
+    amount = top_up_amount(order, settings)
     if amount <= 0:
         return
     if order.user is None:
@@ -203,18 +227,19 @@ def credit_top_ups(order: Order, settings: StoreCreditSettings):
         )
         return
     reference = Reference(order_id=order.pk)
-    amount = quantize(amount, order.currency)
-    _credit_once(
+    top_up = _credit_once(
         order.user,
         amount,
         order.currency,
         key=keys.order(order.pk, "top-up"),
         kind=LotKind.TOP_UP,
         reason=Reason.TOP_UP,
-        expires_at=_expiry(settings, LotKind.TOP_UP),
+        expires_at=_expiry(settings, LotKind.TOP_UP, order),
         reference=reference,
         customer_note=f"Top-up, order {order.number}",
     )
+    # The bonus follows what was credited as top-up, however often this runs.
+    amount = top_up.amount
     percent = settings.bonus_percent(amount)
     bonus = quantize(amount * percent / 100, order.currency)
     if bonus > 0:
@@ -225,31 +250,25 @@ def credit_top_ups(order: Order, settings: StoreCreditSettings):
             key=keys.order(order.pk, "top-up-bonus"),
             kind=LotKind.BONUS,
             reason=Reason.BONUS,
-            expires_at=_expiry(settings, LotKind.BONUS),
+            expires_at=_expiry(settings, LotKind.BONUS, order),
             reference=reference,
             customer_note=f"Top-up bonus {percent}%, order {order.number}",
         )
 
 
-def capture_new_order_safely(order, settings: StoreCreditSettings):
+def capture_new_order(order, settings: StoreCreditSettings):
     """`order_created`: take the held credit before Saleor checks whether the
-    new order is paid. Never raises: after a failure the hooks that follow
-    capture through Saleor's transaction-event road, or retry."""
+    new order is paid."""
     if transaction.get_connection().in_atomic_block:
         # Saleor defers plugin hooks called inside a transaction until it
         # commits (`call_event`): its order_created has then already looked at
         # the charge status, so the capture is reported through Saleor's
         # transaction events instead (`handle_order`). Checkout completion
         # calls order_created after its commit, so this is for callers that
-        # wrap it in a transaction of their own (tests).
+        # wrap it in a transaction of their own.
         return
-    if not credit_is_taken(order, settings):
-        return
-    try:
+    if credit_is_taken(order, settings):
         transactions.capture_new_order(order)
-    except Exception:
-        logger.exception("Could not capture store credit for order %s.", order.pk)
-        order.refresh_from_db(fields=_CHARGE_FIELDS)
 
 
 _CHARGE_FIELDS = [
@@ -261,14 +280,43 @@ _CHARGE_FIELDS = [
 ]
 
 
+def handle_order_hook(order, settings: StoreCreditSettings, *, created=False):
+    """The entry point of Saleor's order hooks.
+
+    Hooks run after Saleor committed the order, and an exception raised here
+    would reach the customer's `checkoutComplete` (for an order that exists)
+    and skip Saleor's remaining callbacks, such as the confirmation email. So
+    this is the one place that catches every exception: each write below is in
+    its own transaction and keyed, the failure is logged with its traceback,
+    and the retry task runs the same idempotent handling again until it
+    succeeds. Nothing is passed over.
+    """
+    try:
+        if created:
+            capture_new_order(order, settings)
+        handle_order(order.pk, settings)
+    except Exception:  # noqa: BLE001 - the hook boundary, see the docstring
+        logger.exception(
+            "Store-credit handling of order %s failed; retrying.", order.pk
+        )
+        if created:
+            # Saleor goes on with this instance: show it what is stored.
+            order.refresh_from_db(fields=_CHARGE_FIELDS)
+        _retry_later(order.pk)
+
+
 def handle_order_safely(order_pk, settings: StoreCreditSettings):
-    """The hook entry point: never raises; schedules a retry after a failure."""
+    """`handle_order` from code that must not raise (hooks, retries by hand)."""
     try:
         handle_order(order_pk, settings)
-    except Exception:
+    except Exception:  # noqa: BLE001 - as in handle_order_hook
         logger.exception(
             "Store-credit handling of order %s failed; retrying.", order_pk
         )
-        from .tasks import handle_order_task
+        _retry_later(order_pk)
 
-        transaction.on_commit(lambda: handle_order_task.delay(str(order_pk)))
+
+def _retry_later(order_pk):
+    from .tasks import handle_order_task
+
+    transaction.on_commit(lambda: handle_order_task.delay(str(order_pk)))

@@ -10,7 +10,6 @@ money twice. Refusals never write: the ledger validates under its lock first.
 import logging
 from decimal import Decimal
 
-from django.db.models import Sum
 from saleor.payment import TransactionKind
 from saleor.payment.interface import GatewayResponse, PaymentData
 from saleor.payment.models import Payment
@@ -20,8 +19,8 @@ from ..actors import Reference
 from ..config import StoreCreditSettings
 from ..error_codes import StoreCreditErrorCode
 from ..exceptions import StoreCreditError
-from ..ledger import keys
-from ..models import EntryKind, HoldStatus, StoreCreditEntry, StoreCreditHold
+from ..ledger import keys, reads
+from ..models import EntryKind, StoreCreditHold
 from ..notifications import notify_entry
 from . import eligibility
 
@@ -85,6 +84,10 @@ def _check_can_pay(settings: StoreCreditSettings, payment: Payment, amount: Deci
             "The payment currency does not match the store's currency.",
             code=StoreCreditErrorCode.CURRENCY_MISMATCH,
         )
+    if payment.checkout is not None:
+        products = eligibility.checkout_products(payment.checkout)
+    else:
+        products = eligibility.order_products(payment.order)
     eligibility.check_all(
         settings,
         user=user,
@@ -92,6 +95,7 @@ def _check_can_pay(settings: StoreCreditSettings, payment: Payment, amount: Deci
         currency=payment.currency,
         total=amount,
         full_payment=True,
+        products=products,
     )
     return user, channel
 
@@ -104,16 +108,9 @@ def _auto_capture(channel) -> bool:
 def _already_paid(payment: Payment) -> tuple[str, str] | None:
     """A retried call after success: answer as the first time, before any check
     (the balance the checks read has already dropped by this payment)."""
-    done = (
-        StoreCreditEntry.objects.filter(
-            payment_id=payment.pk,
-            idempotency_key__in=[
-                keys.payment(payment.pk, "process"),
-                keys.payment(payment.pk, "authorize"),
-            ],
-        )
-        .order_by("pk")
-        .first()
+    done = reads.entry_with_key(
+        None,
+        [keys.payment(payment.pk, "process"), keys.payment(payment.pk, "authorize")],
     )
     if done is None:
         return None
@@ -168,12 +165,14 @@ def authorize_payment(
         return _response(info, TransactionKind.AUTH, error=error)
 
 
-def _open_hold(payment_id: int) -> StoreCreditHold:
-    hold = (
-        StoreCreditHold.objects.filter(payment_id=payment_id, status=HoldStatus.ACTIVE)
-        .order_by("pk")
-        .first()
+def _order_id(payment_id: int):
+    return (
+        Payment.objects.filter(pk=payment_id).values_list("order_id", flat=True).first()
     )
+
+
+def _open_hold(payment_id: int) -> StoreCreditHold:
+    hold = next(iter(reads.open_holds(payment_id=payment_id)), None)
     if hold is None:
         raise StoreCreditError(
             "There is no store-credit authorization left for this payment.",
@@ -193,7 +192,9 @@ def capture_payment(info: PaymentData) -> GatewayResponse:
             idempotency_key=keys.payment(
                 info.payment_id, "capture", hold.pk, hold.captured_amount, info.amount
             ),
-            reference=Reference(payment_id=info.payment_id),
+            reference=Reference(
+                payment_id=info.payment_id, order_id=_order_id(info.payment_id)
+            ),
         )
     except StoreCreditError as error:
         return _response(info, TransactionKind.CAPTURE, error=error)
@@ -201,11 +202,7 @@ def capture_payment(info: PaymentData) -> GatewayResponse:
 
 
 def void_payment(info: PaymentData) -> GatewayResponse:
-    holds = list(
-        StoreCreditHold.objects.filter(
-            payment_id=info.payment_id, status=HoldStatus.ACTIVE
-        ).order_by("pk")
-    )
+    holds = reads.open_holds(payment_id=info.payment_id)
     released = Decimal(0)
     try:
         for hold in holds:
@@ -227,28 +224,15 @@ def void_payment(info: PaymentData) -> GatewayResponse:
 
 def refund_payment(info: PaymentData) -> GatewayResponse:
     """Credit back what was taken for this payment; never more (the ledger counts)."""
-    spent = (
-        StoreCreditEntry.objects.filter(
-            payment_id=info.payment_id, kind__in=[EntryKind.DEBIT, EntryKind.CAPTURE]
-        )
-        .select_related("account")
-        .order_by("pk")
-        .first()
-    )
+    spent = reads.first_payment_entry(Reference(payment_id=info.payment_id))
     try:
         if spent is None:
             raise StoreCreditError(
                 "Nothing was paid with store credit for this payment.",
                 code=StoreCreditErrorCode.REFUND_EXCEEDS_CAPTURED,
             )
-        refunded = StoreCreditEntry.objects.filter(
-            payment_id=info.payment_id, kind=EntryKind.REFUND
-        ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
-        order_id = (
-            Payment.objects.filter(pk=info.payment_id)
-            .values_list("order_id", flat=True)
-            .first()
-        )
+        refunded = reads.refunded_total(Reference(payment_id=info.payment_id))
+        order_id = _order_id(info.payment_id)
         entry = ledger.refund(
             spent.account,
             info.amount,

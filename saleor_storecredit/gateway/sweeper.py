@@ -11,15 +11,14 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 from saleor.checkout.models import Checkout
 from saleor.payment.models import TransactionItem
 
 from .. import ledger
 from ..config import StoreCreditSettings
-from ..ledger import keys
-from ..models import HoldStatus, StoreCreditHold
+from ..ledger import keys, reads
 from .transactions import cancel_item, credit_items
 
 logger = logging.getLogger(__name__)
@@ -42,52 +41,68 @@ def release_abandoned_checkouts(
     """Release credit of abandoned checkouts; returns how many were released.
 
     Checkouts being completed right now are locked by Saleor and skipped
-    (SKIP LOCKED), so the sweeper never races an order creation.
+    (SKIP LOCKED), so the sweeper never races an order creation. Each checkout
+    is released in its own transaction: one that fails is logged and left for
+    the next run, and never stops the others.
     """
     released = 0
     candidates = abandoned_items(settings, now).values_list("pk", "checkout_id")
     for item_id, checkout_id in list(candidates[:limit]):
-        with transaction.atomic():
-            # Saleor's lock order: the checkout, then its transaction item.
-            if checkout_id is not None:
-                checkout = (
-                    Checkout.objects.select_for_update(skip_locked=True, of=("self",))
-                    .filter(pk=checkout_id)
-                    .first()
-                )
-                if checkout is None or checkout.is_checkout_locked():
-                    continue
-            item = (
-                TransactionItem.objects.select_for_update(of=("self",))
-                .filter(pk=item_id, checkout_id=checkout_id)
-                .first()
+        try:
+            released += _release_abandoned(item_id, checkout_id)
+        except Exception:  # noqa: BLE001 - one checkout never stops the batch
+            logger.exception(
+                "Could not return store credit of abandoned checkout %s "
+                "(transaction item %s); retrying on the next run.",
+                checkout_id,
+                item_id,
             )
-            if item is None or item.authorized_value <= 0 or item.order_id:
-                continue
-            cancel_item(
-                item, message="Store credit returned from an abandoned checkout."
-            )
-            released += 1
     released += repair_orphan_holds(now)
     return released
+
+
+def _release_abandoned(item_id, checkout_id) -> int:
+    with transaction.atomic():
+        # Saleor's lock order: the checkout, then its transaction item.
+        if checkout_id is not None:
+            checkout = (
+                Checkout.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(pk=checkout_id)
+                .first()
+            )
+            if checkout is None or checkout.is_checkout_locked():
+                return 0
+        item = (
+            TransactionItem.objects.select_for_update(of=("self",))
+            .filter(pk=item_id, checkout_id=checkout_id)
+            .first()
+        )
+        if item is None or item.authorized_value <= 0 or item.order_id:
+            return 0
+        cancel_item(item, message="Store credit returned from an abandoned checkout.")
+        return 1
 
 
 def repair_orphan_holds(now=None) -> int:
     """Release checkout holds whose transaction item does not hold credit."""
     now = now or timezone.now()
-    holding = TransactionItem.objects.filter(
-        token=OuterRef("transaction_id"), authorized_value__gt=0
+    holds = reads.open_transaction_holds(now - REPAIR_GRACE)
+    holding = set(
+        TransactionItem.objects.filter(
+            token__in=[hold.transaction_id for hold in holds], authorized_value__gt=0
+        ).values_list("token", flat=True)
     )
-    orphans = StoreCreditHold.objects.filter(
-        status=HoldStatus.ACTIVE,
-        transaction_id__isnull=False,
-        created_at__lt=now - REPAIR_GRACE,
-    ).filter(~Exists(holding))
     count = 0
-    for hold in orphans[:500]:
+    for hold in holds:
+        if hold.transaction_id in holding:
+            continue
         logger.warning(
             "Releasing store-credit hold %s left without a payment.", hold.pk
         )
-        ledger.release(hold, idempotency_key=keys.repair_hold(hold.pk))
+        try:
+            ledger.release(hold, idempotency_key=keys.repair_hold(hold.pk))
+        except Exception:  # noqa: BLE001 - one hold never stops the batch
+            logger.exception("Could not release store-credit hold %s.", hold.pk)
+            continue
         count += 1
     return count

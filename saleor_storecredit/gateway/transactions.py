@@ -6,10 +6,12 @@ holds through transaction events, as Saleor's own gift-card gateway does. The
 credit is authorized (held) while on the checkout, captured once when the order
 is created, and refunded or released when Saleor asks.
 
-Lock order everywhere: the checkout, then the customer's account, then the
-transaction item (Saleor locks checkout then item; the ledger locks account then
-hold). Each Saleor write and the ledger write it reports happen in one database
-transaction, so a failure between them leaves neither.
+Lock order everywhere: the checkout (or order), then the transaction item, as
+Saleor locks them; then the ledger locks the account and its hold inside its own
+calls. The gateway never locks or queries the ledger's tables: it reads through
+`ledger.reads` and writes through the ledger's functions, which check amounts
+again under their lock. Each Saleor write and the ledger write it reports
+happen in one database transaction, so a failure between them leaves neither.
 """
 
 import logging
@@ -20,7 +22,6 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Sum
-from django.utils import timezone
 from saleor.checkout.calculations import calculate_checkout_total_with_gift_cards
 from saleor.checkout.error_codes import CheckoutErrorCode
 from saleor.checkout.fetch import (
@@ -39,6 +40,7 @@ from saleor.payment.transaction_item_calculations import (
 )
 from saleor.payment.utils import (
     create_transaction_event_from_request_and_webhook_response,
+    get_failed_type_based_on_event,
     process_order_or_checkout_with_transaction,
 )
 
@@ -47,12 +49,10 @@ from ..actors import Actor, Reference
 from ..config import PLUGIN_ID, StoreCreditSettings
 from ..error_codes import StoreCreditErrorCode
 from ..exceptions import InsufficientFunds, NotFound, StoreCreditError
-from ..ledger import keys
-from ..lock_objects import account_qs_select_for_update
-from ..models import HoldStatus, StoreCreditHold
+from ..ledger import keys, reads
+from ..models import StoreCreditHold
 from ..money import validate_amount
 from ..notifications import notify_entry
-from ..saleor_compat import create_transaction_event_requested
 from . import eligibility
 from .checkout_status import checkout_payments_changed
 
@@ -66,11 +66,35 @@ def credit_items(**filters):
 
 
 def _open_holds(item: TransactionItem) -> list[StoreCreditHold]:
-    return list(
-        StoreCreditHold.objects.filter(
-            transaction_id=item.token, status=HoldStatus.ACTIVE
-        ).order_by("pk")
-    )
+    return reads.open_holds(transaction_id=item.token)
+
+
+# What Saleor's webhook plugin records on a request for an item no app owns.
+# Both plugins are global and the webhook plugin runs first, so the notice is
+# already written when this plugin handles the request (saleor-notes.md).
+_WEBHOOK_SKIP_NOTICES = (
+    "Transaction request skipped. Missing relation to PaymentApp.",
+    "Cannot process the action as the given transaction is not attached to any app.",
+)
+
+
+def withdraw_webhook_skip_notice(request_event: TransactionEvent) -> int:
+    """Remove the webhook plugin's "skipped" failure for a request this plugin
+    handles: it says no app took the request, which is true and irrelevant, and
+    the Dashboard shows it as a failed refund, charge or cancel. Only that exact
+    notice is removed (no amount, never counted); the plugin's own outcome is
+    recorded next, success or failure."""
+    deleted, _ = TransactionEvent.objects.filter(
+        transaction_id=request_event.transaction_id,
+        pk__gt=request_event.pk,
+        type=get_failed_type_based_on_event(request_event),
+        psp_reference=request_event.psp_reference,
+        related_granted_refund_id=request_event.related_granted_refund_id,
+        message__in=_WEBHOOK_SKIP_NOTICES,
+        include_in_calculations=False,
+        app__isnull=True,
+    ).delete()
+    return deleted
 
 
 def _report(request_event: TransactionEvent, result: str, amount, actions, message):
@@ -86,6 +110,28 @@ def _report(request_event: TransactionEvent, result: str, amount, actions, messa
             "actions": [action.upper() for action in actions],
             "message": message,
         },
+    )
+
+
+_REQUEST_TYPES = {
+    TransactionAction.CANCEL: TransactionEventType.CANCEL_REQUEST,
+    TransactionAction.CHARGE: TransactionEventType.CHARGE_REQUEST,
+    TransactionAction.REFUND: TransactionEventType.REFUND_REQUEST,
+}
+
+
+def new_request_event(item, amount, action: str, *, user=None) -> TransactionEvent:
+    """Record that the plugin itself asks for an action on its item, as
+    Saleor's `transactionRequestAction` records staff requests (the outcome is
+    reported against it with `_report`). Kept here rather than imported from
+    Saleor's GraphQL layer: the gateway does not depend on GraphQL code."""
+    return item.events.create(
+        amount_value=amount,
+        currency=item.currency,
+        type=_REQUEST_TYPES[action],
+        user=user if getattr(user, "is_authenticated", False) else None,
+        app_identifier=PLUGIN_ID,
+        idempotency_key=str(uuid.uuid4()),
     )
 
 
@@ -188,14 +234,13 @@ def apply_to_checkout(
                 "This checkout is being completed. Try again in a moment.",
                 code=StoreCreditErrorCode.CHECKOUT_LOCKED,
             )
-        account = (
-            account_qs_select_for_update()
-            .filter(user_id=user.pk, currency=checkout.currency)
-            .first()
-        )
+        # Read without a lock: the ledger checks the amount again under its own
+        # lock when it authorizes, and refuses what is no longer available.
+        account = ledger.get_account(user, checkout.currency)
         eligibility.check_customer(
             settings, user=user, channel_slug=channel_slug, account=account
         )
+        eligibility.check_products(settings, eligibility.line_info_products(lines))
         eligibility.check_total(settings, total, checkout.currency)
         item = _current_item(checkout.pk)
         current = item.authorized_value if item else Decimal(0)
@@ -258,13 +303,9 @@ def _set_held_amount(
     reference = Reference(checkout_id=checkout.pk, transaction_id=item.token)
     actor = Actor.customer(user) if user is not None else Actor()
     if target > current:
-        sequence = (
-            0
-            if new_item
-            else StoreCreditHold.objects.filter(transaction_id=item.token).count()
-        )
+        sequence = 0 if new_item else reads.hold_count(transaction_id=item.token)
         ledger.authorize(
-            account,
+            account if account is not None else user,
             target - current,
             item.currency,
             idempotency_key=keys.transaction_item(item.token, "authorize", sequence),
@@ -343,16 +384,23 @@ def remove_from_checkout(*, user, checkout_pk) -> CheckoutCredit:
     return CheckoutCredit(checkout, None)
 
 
+def release_checkout_credit(checkout) -> bool:
+    """Give back the credit held on a checkout, if any (auto-apply undoing
+    itself); returns whether something was released. Nothing held, or the
+    checkout being completed, is not an error here."""
+    try:
+        remove_from_checkout(user=checkout.user, checkout_pk=checkout.pk)
+    except StoreCreditError:
+        return False
+    return True
+
+
 def cancel_item(item: TransactionItem, *, user=None, message: str = ""):
     """Release everything the item holds and report it as a cancellation."""
     with transaction.atomic():
         amount = item.authorized_value
-        request_event = create_transaction_event_requested(
-            item,
-            amount,
-            TransactionAction.CANCEL,
-            user=user if getattr(user, "is_authenticated", False) else None,
-            app_identifier=PLUGIN_ID,
+        request_event = new_request_event(
+            item, amount, TransactionAction.CANCEL, user=user
         )
         _release(item, sum((h.remaining for h in _open_holds(item)), Decimal(0)))
         _report(request_event, TransactionEventType.CANCEL_SUCCESS, amount, [], message)
@@ -361,15 +409,32 @@ def cancel_item(item: TransactionItem, *, user=None, message: str = ""):
 # --- reconciling before completion ----------------------------------------------
 
 
-def reconcile_checkout(checkout_info, lines, manager) -> None:
+def completion_error(message: str) -> ValidationError:
+    """How a refusal reaches `checkoutComplete`: Saleor's own error type and code."""
+    return ValidationError(
+        {"id": ValidationError(message, code=CheckoutErrorCode.PAYMENT_ERROR.value)}
+    )
+
+
+def reconcile_checkout(
+    settings: StoreCreditSettings, checkout_info, lines, manager
+) -> None:
     """Before the order is created: never hold more than the checkout still
-    needs (its total may have dropped since the credit was applied), and mark the
-    checkout as being completed so the credit cannot be removed until the order
-    exists. Refuses completion when credit was removed after Saleor checked
-    that the checkout is paid."""
+    needs (its total may have dropped since the credit was applied). Refuses
+    completion when credit was removed after Saleor checked that the checkout
+    is paid.
+
+    Saleor's completion lock (`completing_started_at`) is Saleor's: it is set
+    and cleared by Saleor's payment road only. Setting it here would leave the
+    checkout locked for minutes whenever a later step of the completion fails.
+    Credit removed between this check and the order's creation leaves an order
+    that Saleor shows as not fully paid; no credit is taken for it."""
     checkout = checkout_info.checkout
     if not credit_items(checkout_id=checkout.pk).exists():
         return
+    if credit_items(checkout_id=checkout.pk, authorized_value__gt=0).exists():
+        # A top-up or gift card added after the credit was applied.
+        eligibility.check_products(settings, eligibility.line_info_products(lines))
     total = calculate_checkout_total_with_gift_cards(
         manager=manager, checkout_info=checkout_info, lines=lines
     ).gross.amount
@@ -388,16 +453,8 @@ def reconcile_checkout(checkout_info, lines, manager) -> None:
             others = _paid_by_others(checkout.pk, item.pk)
             unpaid = max(total - others, 0)
             if item.authorized_value > unpaid:
-                account = (
-                    account_qs_select_for_update()
-                    .filter(
-                        pk=StoreCreditHold.objects.filter(
-                            transaction_id=item.token
-                        ).values("account_id")[:1]
-                    )
-                    .first()
-                )
-                _set_held_amount(item, account, unpaid, locked)
+                # Only releasing: the ledger locks each hold's account itself.
+                _set_held_amount(item, None, unpaid, locked)
                 process_order_or_checkout_with_transaction(item, manager, None, None)
             paid = others + _paid_by_item(item)
         if paid < total and not checkout_info.channel.allow_unpaid_orders:
@@ -410,8 +467,6 @@ def reconcile_checkout(checkout_info, lines, manager) -> None:
                     )
                 }
             )
-        locked.completing_started_at = timezone.now()
-        locked.save(update_fields=["completing_started_at"])
 
 
 # --- on the order -----------------------------------------------------------------
@@ -447,10 +502,8 @@ def capture_new_order(order) -> list[TransactionItem]:
             if _charge_requested(item) or item.authorized_value <= 0:
                 continue
             amount = item.authorized_value
-            request_event = create_transaction_event_requested(
-                item, amount, TransactionAction.CHARGE, app_identifier=PLUGIN_ID
-            )
-            taken, _ = _capture_holds(item, request_event, amount, order_id=order.pk)
+            request = new_request_event(item, amount, TransactionAction.CHARGE)
+            taken, _ = _capture_holds(item, request, amount, order_id=order.pk)
             if taken <= 0:
                 # Rolled back; the order hooks report the failure to Saleor.
                 raise StoreCreditError(
@@ -484,13 +537,10 @@ def capture_order_items(order) -> list[TransactionItem]:
             )
             if _charge_requested(item) or item.authorized_value <= 0:
                 continue
-            request_event = create_transaction_event_requested(
-                item,
-                item.authorized_value,
-                TransactionAction.CHARGE,
-                app_identifier=PLUGIN_ID,
+            request = new_request_event(
+                item, item.authorized_value, TransactionAction.CHARGE
             )
-            charge(item, request_event, item.authorized_value, order_id=order.pk)
+            charge(item, request, item.authorized_value, order_id=order.pk)
             captured.append(item)
     return captured
 
@@ -575,26 +625,23 @@ def charge(item, request_event, amount: Decimal, *, order_id=None):
 def refund(item, request_event, amount: Decimal):
     """Credit back (part of) what the item captured; never more (ledger counts)."""
     amount = Decimal(amount)
-    hold = (
-        StoreCreditHold.objects.filter(transaction_id=item.token)
-        .select_related("account")
-        .first()
-    )
+    reference = Reference(transaction_id=item.token, order_id=item.order_id)
+    spent = reads.first_payment_entry(Reference(transaction_id=item.token))
     try:
         with transaction.atomic():
-            if hold is None:
+            if spent is None:
                 raise StoreCreditError(
                     "Nothing was paid with store credit for this transaction.",
                     code=StoreCreditErrorCode.REFUND_EXCEEDS_CAPTURED,
                 )
             entry = ledger.refund(
-                hold.account,
+                spent.account,
                 amount,
                 item.currency,
                 idempotency_key=keys.transaction_item(
                     item.token, "refund", request_event.pk
                 ),
-                reference=Reference(transaction_id=item.token, order_id=item.order_id),
+                reference=reference,
                 customer_note="Refund",
             )
             notify_entry(entry)

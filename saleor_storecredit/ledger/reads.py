@@ -9,7 +9,13 @@ from decimal import Decimal
 from django.db.models import Q
 
 from ..actors import Reference
-from ..models import EntryKind, HoldStatus, StoreCreditEntry, StoreCreditHold
+from ..models import (
+    EntryKind,
+    HoldStatus,
+    StoreCreditAccount,
+    StoreCreditEntry,
+    StoreCreditHold,
+)
 from .operations import payment_entries, refundable_amount
 
 _HOLD_FIELDS = ("order_id", "checkout_id", "payment_id", "transaction_id")
@@ -23,6 +29,18 @@ def _named(**identifiers) -> Q:
     for field, value in identifiers.items():
         named &= Q(**{field: value})
     return named
+
+
+def account(user_id, currency: str, using: str = "default"):
+    """The customer's account in `currency`, or None; `using` lets callers that
+    only decide what to show (the gateway list) read a replica."""
+    if user_id is None:
+        return None
+    return (
+        StoreCreditAccount.objects.using(using)
+        .filter(user_id=user_id, currency=currency)
+        .first()
+    )
 
 
 def holds(**identifiers) -> list[StoreCreditHold]:
@@ -40,6 +58,18 @@ def open_holds(**identifiers) -> list[StoreCreditHold]:
         StoreCreditHold.objects.filter(_named(**identifiers), status=HoldStatus.ACTIVE)
         .select_related("account")
         .order_by("pk")
+    )
+
+
+def open_transaction_holds(created_before, limit: int = 500) -> list[StoreCreditHold]:
+    """Open authorizations made for a payment transaction (checkout credit)
+    before `created_before`, oldest first."""
+    return list(
+        StoreCreditHold.objects.filter(
+            status=HoldStatus.ACTIVE,
+            transaction_id__isnull=False,
+            created_at__lt=created_before,
+        ).order_by("pk")[:limit]
     )
 
 
@@ -111,3 +141,17 @@ def refundable(reference: Reference) -> Decimal:
     if spent is None:
         return Decimal(0)
     return refundable_amount(spent.account, reference)
+
+
+def order_paid_with_credit(order_id) -> bool:
+    """Whether credit was ever taken or held for the order (debit, capture or
+    authorization naming it), whatever was refunded since."""
+    if order_id is None:
+        return False
+    return (
+        StoreCreditEntry.objects.filter(
+            order_id=order_id,
+            kind__in=[EntryKind.DEBIT, EntryKind.CAPTURE, EntryKind.AUTHORIZATION],
+        ).exists()
+        or StoreCreditHold.objects.filter(order_id=order_id).exists()
+    )

@@ -3,11 +3,14 @@
 import importlib.util
 
 import django.test
+import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connections
 from django.test.testcases import TransactionTestCase
 from saleor.tests.utils import prepare_test_db_connections
+
+from saleor_storecredit.ledger.verification import find_problems
 
 TEST_DATABASES = {
     settings.DATABASE_CONNECTION_DEFAULT_NAME,
@@ -78,3 +81,24 @@ class _FlushWithCascade(TransactionTestCase):
 
 
 django.test.TransactionTestCase = _FlushWithCascade
+
+
+def _uses_database(request) -> bool:
+    return (
+        request.node.get_closest_marker("django_db") is not None
+        or "_django_db_helper" in request.fixturenames
+    )
+
+
+@pytest.fixture(autouse=True)
+def ledger_verified(request):
+    """After every test that touches the database, `storecredit_verify`'s check
+    finds nothing: a test that leaves the ledger inconsistent fails even when
+    its own assertions pass. The database is set up before this fixture, so the
+    check runs before the test's rollback or flush."""
+    if not _uses_database(request):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    yield
+    assert find_problems() == []

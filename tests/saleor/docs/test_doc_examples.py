@@ -24,8 +24,8 @@ from saleor.order.models import Order
 
 from saleor_storecredit import ledger
 from saleor_storecredit.demo.flows import COMPLETE, ORDER_PAYMENTS, PAY_REST
-from saleor_storecredit.models import StoreCreditWithdrawal
 from saleor_storecredit.ledger.verification import find_problems
+from saleor_storecredit.models import StoreCreditWithdrawal
 
 from ..plugin_config import PLUGINS, configure
 

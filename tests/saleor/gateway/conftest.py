@@ -5,7 +5,6 @@ from decimal import Decimal
 import pytest
 
 from saleor_storecredit import ledger
-from saleor_storecredit.ledger.verification import find_problems
 
 from ..plugin_config import PLUGIN_PATH, WEBHOOK_PLUGIN_PATH, configure  # noqa: F401
 
@@ -31,12 +30,6 @@ def give_credit():
         )
 
     return give
-
-
-@pytest.fixture
-def ledger_consistent():
-    yield
-    assert find_problems() == []
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from saleor.payment.models import TransactionItem
 from saleor.plugins.manager import get_plugins_manager
 
 from saleor_storecredit.config import PLUGIN_ID, get_settings
+from saleor_storecredit.error_codes import StoreCreditErrorCode
 from saleor_storecredit.exceptions import StoreCreditError
 from saleor_storecredit.gateway import transactions
 from saleor_storecredit.gateway.orders import handle_order, handle_order_safely
@@ -98,9 +99,11 @@ def test_two_checkouts_applying_the_same_credit_never_overspend(
     )
     assert held == Decimal("10.00")
     assert balance(customer_user) == (Decimal("10.00"), Decimal("10.00"))
+    # The loser is told why: the credit is held by the other checkout.
     failures = [r for r in results if isinstance(r, Exception)]
-    assert all(isinstance(f, StoreCreditError) for f in failures), failures
-    assert find_problems() == []
+    assert len(failures) == 1, results
+    assert isinstance(failures[0], StoreCreditError), failures
+    assert failures[0].code == StoreCreditErrorCode.INSUFFICIENT_FUNDS
 
 
 @concurrency
@@ -128,6 +131,7 @@ def test_completion_racing_removal_settles_one_way(
         ),
     )
 
+    completed, removed = results
     order = Order.objects.first()
     captured = -sum(
         StoreCreditEntry.objects.filter(kind=EntryKind.CAPTURE).values_list(
@@ -135,12 +139,22 @@ def test_completion_racing_removal_settles_one_way(
         ),
         Decimal(0),
     )
-    if order is not None:
+    if isinstance(removed, Exception):
+        # The order was created first; the checkout is gone.
+        assert removed.code == StoreCreditErrorCode.NOT_FOUND, results
+        assert completed["errors"] == [], results
         assert captured == Decimal("10.00"), results
         assert balance(customer_user) == (Decimal(0), Decimal(0))
     else:
+        # The credit went back first: nothing is taken, and either the
+        # completion is refused or (removed between Saleor's payment check and
+        # the order's creation) the order is not fully paid.
         assert captured == 0, results
         assert balance(customer_user) == (Decimal("10.00"), Decimal(0))
+        if order is None:
+            assert completed["errors"][0]["code"] == "CHECKOUT_NOT_FULLY_PAID"
+        else:
+            assert order.charge_status != "full", results
     assert find_problems() == []
 
 
@@ -246,3 +260,44 @@ def test_failure_while_capturing_is_retried_and_captures_once(
     assert balance(customer_user) == (Decimal(0), Decimal(0))
     assert StoreCreditEntry.objects.filter(kind=EntryKind.CAPTURE).count() == 1
     assert find_problems() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failed_reconcile_stops_completion_and_leaves_the_checkout_open(
+    user_api_client,
+    app_api_client,
+    permission_manage_payments,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    give_credit,
+    monkeypatch,
+):
+    from django.db import OperationalError
+
+    total = checkout_total(customer_checkout)
+    give_credit(customer_user, "10.00")
+    apply_credit(user_api_client, customer_checkout)
+    pay_rest_by_app(
+        app_api_client, permission_manage_payments, customer_checkout, total - 10
+    )
+
+    def broken(*args, **kwargs):
+        raise OperationalError("database went away")
+
+    monkeypatch.setattr(transactions, "_paid_by_others", broken)
+    result = complete(user_api_client, customer_checkout)
+
+    assert result["errors"][0]["code"] == "PAYMENT_ERROR"
+    assert "could not be checked" in result["errors"][0]["message"]
+    assert not Order.objects.exists()
+    assert balance(customer_user) == (Decimal("10.00"), Decimal("10.00"))
+    # Saleor's completion lock was never set by the plugin: the customer can
+    # go on (pay another way, remove the credit) at once.
+    checkout = Checkout.objects.get(pk=customer_checkout.pk)
+    assert checkout.completing_started_at is None
+    assert not checkout.is_checkout_locked()
+
+    monkeypatch.undo()
+    assert complete(user_api_client, customer_checkout)["errors"] == []
+    assert balance(customer_user) == (Decimal(0), Decimal(0))

@@ -13,7 +13,9 @@ from saleor_storecredit.gateway.tasks import release_abandoned_checkouts_task
 from .conftest import configure
 from .utils import apply_credit, balance
 
-pytestmark = pytest.mark.django_db
+# Outside a test transaction: the capture in order_created runs as in
+# production (it is skipped inside an atomic block).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_credit_on_an_abandoned_checkout_returns_after_the_configured_time(
@@ -22,7 +24,6 @@ def test_credit_on_an_abandoned_checkout_returns_after_the_configured_time(
     customer_checkout,
     plugin_enabled,
     give_credit,
-    ledger_consistent,
 ):
     configure(abandoned_checkout_minutes="30")
     give_credit(customer_user, "10.00")
@@ -46,7 +47,6 @@ def test_credit_on_a_deleted_checkout_returns(
     customer_checkout,
     plugin_enabled,
     give_credit,
-    ledger_consistent,
 ):
     give_credit(customer_user, "10.00")
     apply_credit(user_api_client, customer_checkout)
@@ -54,4 +54,45 @@ def test_credit_on_a_deleted_checkout_returns(
     customer_checkout.delete()
     assert release_abandoned_checkouts(get_settings()) == 1
 
+    assert balance(customer_user) == (Decimal("10.00"), Decimal(0))
+
+
+def test_one_failing_checkout_never_stops_the_sweep_for_the_others(
+    user_api_client,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    give_credit,
+    monkeypatch,
+    caplog,
+):
+    from saleor.checkout.models import Checkout
+    from saleor.payment.models import TransactionItem
+
+    from saleor_storecredit.gateway import sweeper
+
+    from .test_races_and_faults import copy_checkout
+
+    give_credit(customer_user, "10.00")
+    second = copy_checkout(Checkout.objects.get(pk=customer_checkout.pk))
+    apply_credit(user_api_client, customer_checkout, "4.00")
+    apply_credit(user_api_client, second, "6.00")
+    Checkout.objects.update(last_change=timezone.now() - timedelta(days=1))
+    broken = TransactionItem.objects.get(checkout_id=customer_checkout.pk)
+    cancel_item = sweeper.cancel_item
+
+    def fail_for_one(item, **kwargs):
+        if item.pk == broken.pk:
+            raise RuntimeError("Saleor write failed")
+        return cancel_item(item, **kwargs)
+
+    monkeypatch.setattr(sweeper, "cancel_item", fail_for_one)
+
+    assert release_abandoned_checkouts(get_settings()) == 1
+
+    assert balance(customer_user) == (Decimal("10.00"), Decimal("4.00"))
+    assert "abandoned checkout" in caplog.text
+    # The next run retries it.
+    monkeypatch.setattr(sweeper, "cancel_item", cancel_item)
+    assert release_abandoned_checkouts(get_settings()) == 1
     assert balance(customer_user) == (Decimal("10.00"), Decimal(0))
