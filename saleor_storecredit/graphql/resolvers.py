@@ -6,7 +6,12 @@ from saleor.core.exceptions import PermissionDenied
 from saleor.graphql.core.context import get_database_connection_name
 
 from ..exceptions import StoreCreditError
-from ..models import StoreCreditAccount, StoreCreditEntry, StoreCreditWithdrawal
+from ..models import (
+    StoreCreditAccount,
+    StoreCreditBulkJob,
+    StoreCreditEntry,
+    StoreCreditWithdrawal,
+)
 from ..money import validate_currency
 from ..reports import build_report
 from .filters import pk_from_id
@@ -35,6 +40,22 @@ def entries_queryset(info):
 
 def withdrawals_queryset(info):
     return _scoped(info, StoreCreditWithdrawal.objects.all(), "account__")
+
+
+def bulk_jobs_queryset(info):
+    """Staff with MANAGE_USERS and apps see the jobs in their currencies."""
+    requestor = get_requestor(info)
+    require_manager(requestor)
+    qs = StoreCreditBulkJob.objects.using(get_database_connection_name(info.context))
+    if requestor.currencies is not None:
+        qs = qs.filter(currency__in=requestor.currencies)
+    return qs
+
+
+def resolve_bulk_job(info, id: str):
+    return (
+        bulk_jobs_queryset(info).filter(pk=pk_from_id(id, "StoreCreditBulkJob")).first()
+    )
 
 
 def currency_or_error(value: str) -> str:

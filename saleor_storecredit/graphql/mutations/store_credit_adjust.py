@@ -5,7 +5,7 @@ from saleor.graphql.core.scalars import DateTime, Decimal
 from saleor.graphql.core.types import BaseInputObjectType
 
 from ... import ledger
-from ...bulk import lot_kind_for
+from ...bulk_jobs import lot_kind_for
 from ...models import Reason
 from ...money import validate_currency
 from ...notifications import notify_entry
