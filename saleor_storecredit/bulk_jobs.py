@@ -11,6 +11,7 @@ what is available or skips the account, as asked.
 No Saleor imports: the core suite runs all of it; tasks.py schedules it.
 """
 
+import bisect
 import logging
 import uuid
 from collections.abc import Callable
@@ -486,16 +487,22 @@ def run_job(
 def _run(job, lease, chunk_size, on_entries, after_chunk):
     actor = Actor(job.actor_type, job.actor_user_id, job.actor_app_id)
     job_key = keys.IdempotencyKey(job.idempotency_key)
-    customers = (
-        Selection.of(
-            user_ids=job.user_ids,
-            customer_type_ids=job.customer_type_ids,
-            emails=job.emails,
+    user_ids = sorted(job.user_ids)
+
+    def next_chunk() -> list:
+        # Only the listed IDs that can fall in this chunk: a job over a list of
+        # 100,000 customers does not send the whole list with every chunk.
+        start = bisect.bisect_right(user_ids, job.cursor)
+        return list(
+            select_customers(
+                user_ids=user_ids[start : start + chunk_size],
+                customer_type_ids=job.customer_type_ids,
+                emails=job.emails,
+            )
+            .filter(pk__gt=job.cursor, pk__lte=job.max_user_id)
+            .only("pk", "email")[:chunk_size]
         )
-        .customers()
-        .filter(pk__lte=job.max_user_id)
-        .only("pk", "email")
-    )
+
     while True:
         status = (
             StoreCreditBulkJob.objects.filter(pk=job.pk)
@@ -504,7 +511,7 @@ def _run(job, lease, chunk_size, on_entries, after_chunk):
         )
         if status != BulkJobStatus.RUNNING:
             return
-        chunk = list(customers.filter(pk__gt=job.cursor)[:chunk_size])
+        chunk = next_chunk()
         if not chunk:
             StoreCreditBulkJob.objects.filter(
                 pk=job.pk, lease=lease, status=BulkJobStatus.RUNNING
