@@ -30,6 +30,10 @@ class StoreCreditErrorCode(str, Enum):
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     INVALID_EXPIRY = "invalid_expiry"
 
+    # Bulk jobs
+    BULK_JOB_NOT_FOUND = "bulk_job_not_found"
+    BULK_JOB_FINISHED = "bulk_job_finished"
+
     # Gateway
     NOT_ELIGIBLE = "not_eligible"
     BELOW_MINIMUM = "below_minimum"

@@ -452,3 +452,95 @@ class StoreCreditCheckpoint(models.Model):
 
     class Meta:
         ordering = ("-pk",)
+
+
+class BulkJobStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    CANCELED = "canceled", "Canceled"
+    FAILED = "failed", "Failed"
+
+
+class StoreCreditBulkJob(models.Model):
+    """A credit or debit of a group of customers, run in chunks by a worker.
+
+    A work record, not part of the ledger: the entries it wrote carry their own
+    keys (keys.bulk), so the job's counters are a report, never the proof.
+    Jobs are never deleted: they say who moved money to whom.
+    """
+
+    status = models.CharField(
+        max_length=16, choices=BulkJobStatus.choices, default=BulkJobStatus.PENDING
+    )
+    # The caller's key in its stored form (keys.for_caller): one job per key.
+    idempotency_key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    # The request.
+    currency = models.CharField(max_length=3)
+    amount = _money_field()  # per customer, signed: > 0 credits, < 0 debits
+    reason = models.CharField(max_length=64)
+    lot_kind = models.CharField(max_length=32, choices=LotKind.choices)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    customer_note = models.TextField(blank=True, default="")
+    internal_note = models.TextField(blank=True, default="")
+    debit_mode = models.CharField(max_length=16)
+    user_ids = models.JSONField(default=list, blank=True)
+    customer_type_ids = models.JSONField(default=list, blank=True)
+    emails = models.JSONField(default=list, blank=True)
+    # Customers who sign up after the job started are not part of it.
+    max_user_id = models.BigIntegerField(default=0)
+    # Who started it.
+    actor_type = models.CharField(
+        max_length=16, choices=ActorType.choices, default=ActorType.SYSTEM
+    )
+    actor_user_id = models.BigIntegerField(null=True, blank=True)
+    actor_app_id = models.BigIntegerField(null=True, blank=True)
+    # Progress.
+    total = models.IntegerField(default=0)
+    done = models.IntegerField(default=0)
+    credited_count = models.IntegerField(default=0)
+    debited_count = models.IntegerField(default=0)
+    skipped_count = models.IntegerField(default=0)
+    failed_count = models.IntegerField(default=0)
+    total_amount = _money_field(default=Decimal(0))
+    # The first failures (user_id, email, message); failed_count counts them all.
+    failures = models.JSONField(default=list, blank=True)
+    # Primary key of the last customer done: a resumed run starts after it.
+    cursor = models.BigIntegerField(default=0)
+    # The run that owns the job; a stale run's updates no longer match.
+    lease = models.UUIDField(null=True, blank=True)
+    # Runs in a row that stopped on an error (reset by progress).
+    attempts = models.IntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-pk",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"], name="storecredit_bulkjob_key_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "updated_at"],
+                condition=Q(status__in=["pending", "running"]),
+                name="storecredit_bulkjob_open",
+            )
+        ]
+
+    def __str__(self):
+        return f"bulk job {self.pk} {self.status} {self.done}/{self.total}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (
+            BulkJobStatus.COMPLETED,
+            BulkJobStatus.CANCELED,
+            BulkJobStatus.FAILED,
+        )

@@ -26,6 +26,12 @@ PERIODIC_TASKS = {
         "saleor_storecredit.gateway.tasks.release_abandoned_checkouts_task",
         timedelta(minutes=10),
     ),
+    # Bulk jobs run as soon as they start; this picks up those whose worker died
+    # (no progress for bulk_jobs.STALE_AFTER) or stopped on an error.
+    "storecredit-resume-bulk-jobs": (
+        "saleor_storecredit.tasks.resume_bulk_jobs_task",
+        timedelta(minutes=5),
+    ),
 }
 
 

@@ -3,10 +3,11 @@
 Periodic ones are registered with Saleor's beat by schedules.py.
 """
 
+from django.db import transaction
 from saleor.celeryconf import app
 from saleor.core.db.connection import allow_writer
 
-from . import notifications
+from . import bulk_jobs, notifications
 from .config import get_settings
 from .expiry import claim_due_reminders, expire_due_credit
 from .gateway.tasks import handle_order_task, release_abandoned_checkouts_task
@@ -15,6 +16,8 @@ from .notifications import send_store_credit_notification_task
 
 __all__ = [
     "expire_store_credit_task",
+    "resume_bulk_jobs_task",
+    "run_bulk_job_task",
     "handle_order_task",
     "release_abandoned_checkouts_task",
     "send_expiry_reminders_task",
@@ -39,3 +42,29 @@ def send_expiry_reminders_task():
     lot_ids = claim_due_reminders(store_settings.expiry_reminder_days)
     for lot in StoreCreditLot.objects.filter(pk__in=lot_ids).only("pk"):
         notifications.send_expiry_reminder(lot)
+
+
+@app.task
+@allow_writer()
+def run_bulk_job_task(job_id: int):
+    """Run a bulk job to its end. A second task for a job another worker is
+    running does nothing (bulk_jobs.claim); one for a finished job neither."""
+    bulk_jobs.run_job(job_id, on_entries=_notify_entries)
+
+
+@app.task
+@allow_writer()
+def resume_bulk_jobs_task():
+    """Every 5 minutes: jobs whose worker died or gave up are started again."""
+    for job_id in bulk_jobs.jobs_to_resume():
+        run_bulk_job_task.delay(job_id)
+
+
+def enqueue_bulk_job(job_id: int):
+    """Runs the job once the transaction that created it has committed."""
+    transaction.on_commit(lambda: run_bulk_job_task.delay(job_id))
+
+
+def _notify_entries(entries):
+    for entry in entries:
+        notifications.notify_entry(entry)

@@ -3,6 +3,7 @@
 # database, every figure a ratio against a baseline measured in the same run.
 #   ledger:   debit throughput vs raw SQL; balance/history reads at 1k vs 1M entries
 #   export:   peak memory exporting 1M vs 10k entries
+#   bulk:     a bulk job crediting 100k customers vs one set-based INSERT of the same rows
 #   checkout: store-credit checkout vs app-transaction checkout (needs Saleor,
 #             see SALEOR_DIR / SALEOR_PYTHON in env.sh)
 #   scale:    100k-row import vs COPY; expiry of 1M lots across 100k accounts vs
@@ -21,6 +22,9 @@ DATABASE_URL="$base/storecredit_bench" "$VENV/bin/python" -m benchmarks.ledger_b
 
 say "scale benchmarks (import, expiry)"
 DATABASE_URL="$base/storecredit_bench_scale" "$VENV/bin/python" -m benchmarks.scale_bench
+
+say "bulk credit benchmark"
+DATABASE_URL="$base/storecredit_bench_bulk" "$VENV/bin/python" -m benchmarks.bulk_bench
 
 say "export memory benchmark"
 DATABASE_URL="$base/storecredit" "$VENV/bin/python" benchmarks/export_bench.py

@@ -4,7 +4,7 @@ import graphene
 from saleor.graphql.core.types import BaseEnum
 
 from .. import error_codes
-from ..models import AccountStatus, EntryKind, LotKind, WithdrawalStatus
+from ..models import AccountStatus, BulkJobStatus, EntryKind, LotKind, WithdrawalStatus
 from .utils import DOC_CATEGORY_STORE_CREDIT
 
 
@@ -42,6 +42,13 @@ StoreCreditWithdrawalStatusEnum = _from_choices(
     "StoreCreditWithdrawalStatusEnum",
     WithdrawalStatus,
     "Where a withdrawal request stands.",
+)
+
+StoreCreditBulkJobStatusEnum = _from_choices(
+    "StoreCreditBulkJobStatusEnum",
+    BulkJobStatus,
+    "Where a bulk job stands: PENDING until a worker takes it, RUNNING, then "
+    "COMPLETED, CANCELED (by staff) or FAILED (stopped by errors repeatedly).",
 )
 
 

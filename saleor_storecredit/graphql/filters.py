@@ -24,6 +24,7 @@ from ..models import StoreCreditLot
 from ..money import validate_currency
 from .enums import (
     StoreCreditAccountStatusEnum,
+    StoreCreditBulkJobStatusEnum,
     StoreCreditTransactionKindEnum,
     StoreCreditWithdrawalStatusEnum,
 )
@@ -77,6 +78,14 @@ class StoreCreditTransactionFilterInput(BaseInputObjectType):
 
     class Meta:
         description = "Filtering options for store-credit transactions."
+        doc_category = DOC_CATEGORY_STORE_CREDIT
+
+
+class StoreCreditBulkJobFilterInput(BaseInputObjectType):
+    status = NonNullList(StoreCreditBulkJobStatusEnum, description="Statuses.")
+
+    class Meta:
+        description = "Filtering options for bulk jobs."
         doc_category = DOC_CATEGORY_STORE_CREDIT
 
 
@@ -206,6 +215,12 @@ def filter_withdrawals(qs, value, requestor):
     if value.get("user"):
         _staff_only(requestor, "customer")
         qs = qs.filter(account__user_id=pk_from_id(value["user"], "User"))
+    return qs
+
+
+def filter_bulk_jobs(qs, value):
+    if value and value.get("status"):
+        qs = qs.filter(status__in=value["status"])
     return qs
 
 

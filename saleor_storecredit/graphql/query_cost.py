@@ -16,6 +16,15 @@ STORE_CREDIT_COSTS = {
         "storeCreditTransactions": PAGINATED,
         "storeCreditWithdrawals": PAGINATED,
         "storeCreditReport": {"complexity": 1},
+        "storeCreditBulkJob": {"complexity": 1},
+        "storeCreditBulkJobs": PAGINATED,
+    },
+    "StoreCreditBulkJob": {
+        "startedBy": {"complexity": 1},
+        "failures": {"complexity": 1},
+    },
+    "StoreCreditBulkJobFailure": {
+        "user": {"complexity": 1},
     },
     "StoreCreditAccount": {
         "user": {"complexity": 1},

@@ -16,7 +16,12 @@ from ..config import PLUGIN_ID, get_settings
 from ..error_codes import StoreCreditErrorCode
 from ..exceptions import StoreCreditError
 from ..gateway import eligibility
-from ..models import StoreCreditAccount, StoreCreditEntry, StoreCreditWithdrawal
+from ..models import (
+    StoreCreditAccount,
+    StoreCreditBulkJob,
+    StoreCreditEntry,
+    StoreCreditWithdrawal,
+)
 from ..money import validate_currency
 from ..reports import build_report
 from .dataloaders import (
@@ -52,6 +57,22 @@ def entries_queryset(info):
 
 def withdrawals_queryset(info):
     return _scoped(info, StoreCreditWithdrawal.objects.all(), "account__")
+
+
+def bulk_jobs_queryset(info):
+    """Staff with MANAGE_USERS and apps see the jobs in their currencies."""
+    requestor = get_requestor(info)
+    require_manager(requestor)
+    qs = StoreCreditBulkJob.objects.using(get_database_connection_name(info.context))
+    if requestor.currencies is not None:
+        qs = qs.filter(currency__in=requestor.currencies)
+    return qs
+
+
+def resolve_bulk_job(info, id: str):
+    return (
+        bulk_jobs_queryset(info).filter(pk=pk_from_id(id, "StoreCreditBulkJob")).first()
+    )
 
 
 def currency_or_error(value: str) -> str:

@@ -10,9 +10,11 @@ from saleor.graphql.order.types import Order
 from .. import saleor_compat
 from .filters import (
     StoreCreditAccountFilterInput,
+    StoreCreditBulkJobFilterInput,
     StoreCreditTransactionFilterInput,
     StoreCreditWithdrawalFilterInput,
     filter_accounts,
+    filter_bulk_jobs,
     filter_transactions,
     filter_withdrawals,
 )
@@ -20,6 +22,7 @@ from .mutations import (
     StoreCreditAccountUpdate,
     StoreCreditAdjust,
     StoreCreditBulkAdjust,
+    StoreCreditBulkJobCancel,
     StoreCreditRedeemGiftCard,
     StoreCreditTransfer,
     StoreCreditWithdrawalCancel,
@@ -28,8 +31,10 @@ from .mutations import (
 )
 from .resolvers import (
     accounts_queryset,
+    bulk_jobs_queryset,
     entries_queryset,
     resolve_account,
+    resolve_bulk_job,
     resolve_checkout_store_credit,
     resolve_order_store_credit,
     resolve_report,
@@ -42,6 +47,8 @@ from .types import (
     OrderStoreCredit,
     StoreCreditAccount,
     StoreCreditAccountCountableConnection,
+    StoreCreditBulkJob,
+    StoreCreditBulkJobCountableConnection,
     StoreCreditReport,
     StoreCreditTransactionCountableConnection,
     StoreCreditWithdrawalCountableConnection,
@@ -120,6 +127,36 @@ class StoreCreditQueries(graphene.ObjectType):
         doc_category=DOC_CATEGORY_STORE_CREDIT,
     )
 
+    store_credit_bulk_job = PermissionsField(
+        StoreCreditBulkJob,
+        id=graphene.Argument(
+            graphene.ID, required=True, description="ID of the bulk job."
+        ),
+        description="A bulk credit or debit and its progress." + MANAGER_DESCRIPTION,
+        permissions=list(MANAGER_PERMISSIONS),
+        auto_permission_message=False,
+        doc_category=DOC_CATEGORY_STORE_CREDIT,
+    )
+    store_credit_bulk_jobs = ConnectionField(
+        StoreCreditBulkJobCountableConnection,
+        filter=StoreCreditBulkJobFilterInput(description="Filtering options."),
+        description="Bulk credits and debits, newest first." + MANAGER_DESCRIPTION,
+        permissions=list(MANAGER_PERMISSIONS),
+        auto_permission_message=False,
+        doc_category=DOC_CATEGORY_STORE_CREDIT,
+    )
+
+    @staticmethod
+    def resolve_store_credit_bulk_job(_root, info: ResolveInfo, /, *, id):
+        return resolve_bulk_job(info, id)
+
+    @staticmethod
+    def resolve_store_credit_bulk_jobs(_root, info: ResolveInfo, /, **kwargs):
+        qs = filter_bulk_jobs(bulk_jobs_queryset(info), kwargs.get("filter"))
+        return create_connection_slice(
+            qs, info, kwargs, StoreCreditBulkJobCountableConnection
+        )
+
     @staticmethod
     def resolve_store_credit_account(_root, info: ResolveInfo, /, **kwargs):
         return resolve_account(info, **kwargs)
@@ -159,6 +196,7 @@ class StoreCreditQueries(graphene.ObjectType):
 class StoreCreditMutations(graphene.ObjectType):
     store_credit_adjust = StoreCreditAdjust.Field()
     store_credit_bulk_adjust = StoreCreditBulkAdjust.Field()
+    store_credit_bulk_job_cancel = StoreCreditBulkJobCancel.Field()
     store_credit_account_update = StoreCreditAccountUpdate.Field()
     store_credit_redeem_gift_card = StoreCreditRedeemGiftCard.Field()
     store_credit_transfer = StoreCreditTransfer.Field()

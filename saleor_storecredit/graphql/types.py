@@ -11,7 +11,12 @@ from saleor.graphql.core.connection import (
 )
 from saleor.graphql.core.fields import ConnectionField
 from saleor.graphql.core.scalars import UUID, DateTime
-from saleor.graphql.core.types import BaseObjectType, ModelObjectType, Money
+from saleor.graphql.core.types import (
+    BaseObjectType,
+    ModelObjectType,
+    Money,
+    NonNullList,
+)
 from saleor.graphql.order.types import Order
 
 from .. import models, saleor_compat
@@ -19,6 +24,8 @@ from ..reports import Report
 from .dataloaders import StoreCreditAccountByIdLoader, UnspentLotsByAccountIdLoader
 from .enums import (
     StoreCreditAccountStatusEnum,
+    StoreCreditBulkDebitModeEnum,
+    StoreCreditBulkJobStatusEnum,
     StoreCreditErrorCode,
     StoreCreditTransactionKindEnum,
     StoreCreditWithdrawalStatusEnum,
@@ -588,3 +595,111 @@ class OrderStoreCredit(BaseObjectType):
     @staticmethod
     def resolve_refundable(root, _info):
         return money(root[0].refundable, root[1])
+
+
+class StoreCreditBulkJobFailure(BaseObjectType):
+    user = graphene.Field(User, description="The customer, if they still exist.")
+    email = graphene.String(required=True, description="The customer's email.")
+    message = graphene.String(required=True, description="Why it was refused.")
+
+    class Meta:
+        description = "A customer a bulk job could not credit or debit."
+        doc_category = DOC_CATEGORY_STORE_CREDIT
+
+    @staticmethod
+    def resolve_user(root: dict, info: ResolveInfo):
+        return saleor_compat.load_user(info.context, root["user_id"])
+
+    @staticmethod
+    def resolve_email(root: dict, _info):
+        return root["email"]
+
+    @staticmethod
+    def resolve_message(root: dict, _info):
+        return root["message"]
+
+
+class StoreCreditBulkJob(ModelObjectType[models.StoreCreditBulkJob]):
+    id = graphene.GlobalID(required=True, description="The ID of the bulk job.")
+    status = StoreCreditBulkJobStatusEnum(
+        required=True, description="Where the job stands."
+    )
+    currency = graphene.String(required=True, description="Currency code.")
+    amount = graphene.Field(
+        Money,
+        required=True,
+        description="Per customer: positive adds credit, negative deducts it.",
+    )
+    reason = graphene.String(required=True, description="Why the credit moves.")
+    debit_mode = StoreCreditBulkDebitModeEnum(
+        required=True,
+        description="For deductions from accounts with less available credit.",
+    )
+    expires_at = DateTime(description="When the added credit expires.")
+    customer_note = graphene.String(
+        required=True, description="Note shown to the customers."
+    )
+    note = graphene.String(required=True, description="Staff-only note.")
+    started_by = graphene.Field(
+        StoreCreditActor, required=True, description="Who started the job."
+    )
+    total = graphene.Int(
+        required=True, description="Customers matched when the job started."
+    )
+    done = graphene.Int(required=True, description="Customers done so far.")
+    credited_count = graphene.Int(required=True, description="Accounts credited.")
+    debited_count = graphene.Int(required=True, description="Accounts debited.")
+    skipped_count = graphene.Int(
+        required=True, description="Accounts left as they were (nothing to take)."
+    )
+    failed_count = graphene.Int(
+        required=True, description="Customers the ledger refused; the others went on."
+    )
+    total_amount = graphene.Field(
+        Money, required=True, description="Sum of the changes made so far."
+    )
+    failures = NonNullList(
+        StoreCreditBulkJobFailure,
+        required=True,
+        description="The first 100 customers refused, with the reason.",
+    )
+    created_at = DateTime(required=True, description="When the job was started.")
+    started_at = DateTime(description="When a worker first took it up.")
+    updated_at = DateTime(required=True, description="When it last made progress.")
+    finished_at = DateTime(description="When it completed, was canceled or failed.")
+    canceled_at = DateTime(description="When staff canceled it.")
+
+    class Meta:
+        description = (
+            "Credit or debit of a group of customers, run in the background: "
+            "each customer is adjusted once, whatever happens to the worker."
+        )
+        interfaces = [relay.Node]
+        model = models.StoreCreditBulkJob
+        doc_category = DOC_CATEGORY_STORE_CREDIT
+
+    @staticmethod
+    def resolve_amount(root: models.StoreCreditBulkJob, _info):
+        return money(root.amount, root.currency)
+
+    @staticmethod
+    def resolve_total_amount(root: models.StoreCreditBulkJob, _info):
+        return money(root.total_amount, root.currency)
+
+    @staticmethod
+    def resolve_note(root: models.StoreCreditBulkJob, _info):
+        return root.internal_note
+
+    @staticmethod
+    def resolve_started_by(root: models.StoreCreditBulkJob, _info):
+        return root
+
+    @staticmethod
+    def resolve_failures(root: models.StoreCreditBulkJob, _info):
+        return root.failures
+
+
+class StoreCreditBulkJobCountableConnection(CountableConnection):
+    class Meta:
+        doc_category = DOC_CATEGORY_STORE_CREDIT
+        node = StoreCreditBulkJob

@@ -89,8 +89,9 @@ def transfer_received(source_account_id: int, sent_key: str) -> IdempotencyKey:
 
 
 def bulk(actor: Actor, bulk_key, user_id: int) -> IdempotencyKey:
-    """Each account's key in a bulk adjustment, from the caller's bulk key."""
-    bulk_key = for_caller(actor, bulk_key)
+    """Each account's key in a bulk adjustment, from the caller's bulk key (as
+    chosen, or in its stored form: a bulk job keeps only that)."""
+    bulk_key = stored(bulk_key, actor)
     return _system("bulk", _digest(bulk_key), user_id)
 
 

@@ -1,6 +1,7 @@
 from .store_credit_account_update import StoreCreditAccountUpdate
 from .store_credit_adjust import StoreCreditAdjust
 from .store_credit_bulk_adjust import StoreCreditBulkAdjust
+from .store_credit_bulk_job_cancel import StoreCreditBulkJobCancel
 from .store_credit_redeem_gift_card import StoreCreditRedeemGiftCard
 from .store_credit_transfer import StoreCreditTransfer
 from .store_credit_withdrawal_cancel import StoreCreditWithdrawalCancel
@@ -11,6 +12,7 @@ __all__ = [
     "StoreCreditAccountUpdate",
     "StoreCreditAdjust",
     "StoreCreditBulkAdjust",
+    "StoreCreditBulkJobCancel",
     "StoreCreditRedeemGiftCard",
     "StoreCreditTransfer",
     "StoreCreditWithdrawalCancel",

@@ -5,7 +5,7 @@ from saleor.graphql.core.scalars import DateTime, Decimal
 from saleor.graphql.core.types import BaseInputObjectType
 
 from ... import ledger
-from ...bulk import lot_kind_for
+from ...bulk_jobs import lot_kind_for
 from ...config import get_settings
 from ...models import Reason, StoreCreditEntry
 from ...money import validate_currency

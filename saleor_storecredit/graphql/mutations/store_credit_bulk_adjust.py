@@ -9,16 +9,17 @@ from saleor.graphql.core.types import (
     NonNullList,
 )
 
-from ... import bulk, saleor_compat
+from ... import bulk_jobs, saleor_compat
 from ...config import get_settings
 from ...models import Reason
 from ...money import validate_currency
+from ...tasks import enqueue_bulk_job
 from ..enums import (
     StoreCreditAdjustReasonEnum,
     StoreCreditBulkDebitModeEnum,
     StoreCreditKindEnum,
 )
-from ..types import StoreCreditTransaction
+from ..types import StoreCreditBulkJob
 from ..utils import DOC_CATEGORY_STORE_CREDIT, Requestor, money, require_currency_access
 from .base import StoreCreditStaffMutation
 
@@ -51,11 +52,12 @@ class StoreCreditBulkAdjustInput(BaseInputObjectType):
     )
     idempotency_key = graphene.String(
         required=True,
-        description="Key of this bulk change: sending it again completes what was "
-        "left undone and changes no account twice.",
+        description="Key of this bulk change: sending it again returns the same "
+        "job (and restarts it if its worker died); no account changes twice.",
     )
     dry_run = graphene.Boolean(
-        description="Report what would change without changing anything."
+        description="Report what would change without changing anything or "
+        "starting a job."
     )
 
     class Meta:
@@ -69,21 +71,19 @@ class StoreCreditBulkAdjustResult(BaseObjectType):
     amount = graphene.Field(
         Money,
         required=True,
-        description="Change of the balance (would be, in a dry run); 0 if skipped.",
+        description="Change of the balance the job would make (or made, under this "
+        "key); 0 if skipped.",
     )
     status = graphene.String(
         required=True,
-        description="What happened: credited, debited, skipped or failed (refused "
-        "for this customer; the others went on).",
-    )
-    transaction = graphene.Field(
-        StoreCreditTransaction, description="The transaction recorded, if any."
+        description="What the job would do: credited, debited or skipped.",
     )
 
     class Meta:
-        description = "What a bulk adjustment did to one customer."
+        description = "What a bulk adjustment would do to one customer (dry run)."
         doc_category = DOC_CATEGORY_STORE_CREDIT
 
+    # The root is a (DryRunItem, currency) pair.
     @staticmethod
     def resolve_user(root: tuple, info):
         return saleor_compat.load_user(info.context, root[0].user_id)
@@ -100,22 +100,30 @@ class StoreCreditBulkAdjustResult(BaseObjectType):
     def resolve_status(root: tuple, _info):
         return root[0].status
 
-    @staticmethod
-    def resolve_transaction(root: tuple, _info):
-        return root[0].entry
-
 
 class StoreCreditBulkAdjust(StoreCreditStaffMutation):
     dry_run = graphene.Boolean(description="Whether nothing changed.")
+    job = graphene.Field(
+        StoreCreditBulkJob,
+        description="The job that adjusts the customers (null in a dry run). It "
+        "runs in the background: query `storeCreditBulkJob` for its progress.",
+    )
     count = graphene.Int(description="Customers matched.")
     changed_count = graphene.Int(
-        description="Accounts changed (would be, in a dry run)."
+        description="Dry run: accounts that would change (or changed, under this key)."
     )
-    skipped_count = graphene.Int(description="Accounts left as they were.")
-    total_amount = graphene.Field(
-        Money, description="Sum of the changes (would be, in a dry run)."
+    skipped_count = graphene.Int(
+        description="Dry run: accounts that would be left as they are."
     )
-    results = NonNullList(StoreCreditBulkAdjustResult, description="Per customer.")
+    total_amount = graphene.Field(Money, description="Dry run: sum of the changes.")
+    results = NonNullList(
+        StoreCreditBulkAdjustResult,
+        description=f"Dry run: per customer, the first {bulk_jobs.MAX_DRY_RUN_RESULTS}"
+        " by ID.",
+    )
+    results_capped = graphene.Boolean(
+        description="Dry run: whether more customers matched than `results` lists."
+    )
 
     class Arguments:
         input = StoreCreditBulkAdjustInput(
@@ -124,47 +132,55 @@ class StoreCreditBulkAdjust(StoreCreditStaffMutation):
 
     class Meta:
         description = (
-            "Credit or debit many customers at once: chosen ones, by email, or "
-            f"whole customer types (at most {bulk.MAX_ACCOUNTS}). A debit never "
-            "takes an account below zero."
+            "Credit or debit any number of customers: chosen ones, by email, or "
+            "whole customer types (staff are never included). Without `dryRun` it "
+            "starts a background job and returns it; the same `idempotencyKey` "
+            "returns the same job. A debit never takes an account below zero."
         )
 
     @classmethod
     def run(cls, info: ResolveInfo, requestor: Requestor, /, *, input):
         currency = validate_currency(input["currency"])
         require_currency_access(requestor, currency)
-        user_ids = cls.get_global_ids_or_error(
-            input.get("users") or [], User, field="users"
-        )
-        customer_type_ids = cls.get_global_ids_or_error(
-            input.get("customer_types") or [], CustomerType, field="customer_types"
-        )
-        customers = bulk.select_customers(
-            user_ids=user_ids,
-            customer_type_ids=customer_type_ids,
+        selection = bulk_jobs.Selection.of(
+            user_ids=cls.get_global_ids_or_error(
+                input.get("users") or [], User, field="users"
+            ),
+            customer_type_ids=cls.get_global_ids_or_error(
+                input.get("customer_types") or [], CustomerType, field="customer_types"
+            ),
             emails=input.get("emails") or [],
         )
         reason = input.get("reason") or Reason.ADJUSTMENT
-        kind = input.get("kind") or bulk.lot_kind_for(reason)
-        result = bulk.bulk_adjust(
-            customers,
+        kind = input.get("kind") or bulk_jobs.lot_kind_for(reason)
+        expires_at = input.get("expires_at")
+        if expires_at is None and input["amount"] > 0:
+            expires_at = get_settings().expires_at_for(kind)
+        request = bulk_jobs.validate_request(
             input["amount"],
             currency,
-            idempotency_key=input["idempotency_key"],
             reason=reason,
             kind=kind,
             internal_note=input.get("note") or "",
             customer_note=input.get("customer_note") or "",
-            expires_at=input.get("expires_at") or get_settings().expires_at_for(kind),
-            debit_mode=input.get("debit_mode") or bulk.TAKE_AVAILABLE,
-            dry_run=bool(input.get("dry_run")),
+            expires_at=expires_at,
+            debit_mode=input.get("debit_mode") or bulk_jobs.TAKE_AVAILABLE,
             actor=requestor.actor,
         )
-        return cls(
-            dry_run=result.dry_run,
-            count=len(result.items),
-            changed_count=len(result.changed),
-            skipped_count=len(result.skipped),
-            total_amount=money(result.total, currency),
-            results=[(item, currency) for item in result.items],
-        )
+        key = input["idempotency_key"]
+        if input.get("dry_run"):
+            result = bulk_jobs.dry_run(selection, request, key)
+            return cls(
+                dry_run=True,
+                count=result.count,
+                changed_count=result.changed_count,
+                skipped_count=result.skipped_count,
+                total_amount=money(result.total_amount, currency),
+                results=[(item, currency) for item in result.items],
+                results_capped=result.capped,
+            )
+        job, _ = bulk_jobs.start_job(selection, request, key)
+        if not job.is_finished:
+            # Harmless for a job already running: a second task does nothing.
+            enqueue_bulk_job(job.pk)
+        return cls(dry_run=False, job=job, count=job.total)

@@ -219,10 +219,18 @@ def _pending_withdrawal(shop):
     return {"id": to_global_id_or_none(StoreCreditWithdrawal.objects.get())}
 
 
-def _bulk(shop, customer_type):
+def _bulk(shop, customer_type, dry_run=True):
     shop.customer.customer_type = customer_type
     shop.customer.save(update_fields=["customer_type"])
-    return {"customerType": to_global_id_or_none(customer_type)}
+    return {"customerType": to_global_id_or_none(customer_type), "dryRun": dry_run}
+
+
+def _bulk_job(shop, customer_type):
+    """A job started by the README's BulkCredit (run at once: tasks are eager)."""
+    data = shop.post(
+        "staff", GRAPHQL_EXAMPLES["BulkCredit"], _bulk(shop, customer_type, False)
+    )
+    return {"id": data["storeCreditBulkAdjust"]["job"]["id"]}
 
 
 def _refund(shop):
@@ -279,6 +287,7 @@ SCENARIOS = {
     "RequestWithdrawal": ("customer", lambda shop, **_: _withdrawal(shop), "storeCreditWithdrawalRequest"),
     "AdjustStoreCredit": ("staff", lambda shop, **_: _customer_id(shop), "storeCreditAdjust"),
     "BulkCredit": ("staff", lambda shop, customer_type, **_: _bulk(shop, customer_type), "storeCreditBulkAdjust"),
+    "BulkJobProgress": ("staff", lambda shop, customer_type, **_: _bulk_job(shop, customer_type), None),
     "HoldAccount": ("staff", lambda shop, **_: _account_id(shop), "storeCreditAccountUpdate"),
     "RefundToStoreCredit": ("staff", lambda shop, **_: _refund(shop), "transactionRequestAction"),
     "PendingWithdrawals": ("staff", lambda shop, **_: _pending_withdrawal(shop) and {}, None),
@@ -362,6 +371,16 @@ def test_readme_example_results(shop, gift_card):
     assert balances["USD"] == Decimal("100") + Decimal(
         str(gift_card.initial_balance_amount)
     )
+
+
+def test_readme_bulk_job_credits_the_customer_type(shop, customer_type):
+    variables = _bulk_job(shop, customer_type)
+    data = shop.post("staff", GRAPHQL_EXAMPLES["BulkJobProgress"], variables)
+    job = data["storeCreditBulkJob"]
+    assert (job["status"], job["total"], job["done"]) == ("COMPLETED", 1, 1)
+    assert job["totalAmount"]["amount"] == 10.0
+    assert ledger.get_account(shop.customer, "USD").balance == Decimal("10.00")
+    assert find_problems() == []
 
 
 def manage_commands(documents=DOCUMENTS) -> list[list[str]]:
