@@ -11,6 +11,7 @@ from datetime import datetime
 
 from django.db.models import Q
 
+from .ledger.validation import validate_reason, validate_text
 from .models import StoreCreditEntry
 from .money import currency_precision, validate_currency
 
@@ -77,14 +78,16 @@ class ExportFilter:
         if self.customers:
             who = Q()
             for customer in self.customers:
-                customer = customer.strip()
-                if customer.isdigit():
+                customer = validate_text(customer, "customer", max_length=254).strip()
+                if customer.isascii() and customer.isdigit() and len(customer) < 19:
                     who |= Q(account__user_id=int(customer))
                 else:
                     who |= Q(account__email__iexact=customer)
             entries = entries.filter(who)
         if self.reasons:
-            entries = entries.filter(reason__in=self.reasons)
+            entries = entries.filter(
+                reason__in=[validate_reason(reason) for reason in self.reasons]
+            )
         return entries.order_by("pk")
 
 
@@ -106,7 +109,24 @@ def rows(export_filter: ExportFilter, using: str = "default") -> Iterator[list]:
         for index in _MONEY:
             row[index] = format(row[index], places)
         row[_CREATED] = row[_CREATED].isoformat()
-        yield ["" if value is None else value for value in row]
+        yield [_cell(value, index) for index, value in enumerate(row)]
+
+
+# A text cell starting with one of these is a formula to a spreadsheet: a note
+# such as =HYPERLINK(...) must reach finance as text, never run.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value, index: int):
+    if value is None:
+        return ""
+    if (
+        index not in _MONEY
+        and isinstance(value, str)
+        and value.startswith(_FORMULA_START)
+    ):
+        return "'" + value
+    return value
 
 
 def write_csv(out, export_filter: ExportFilter, using: str = "default") -> int:

@@ -33,7 +33,7 @@ OPTIONAL_COLUMNS = ("kind", "expiry", "note")
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 CHUNK_SIZE = 2000
 INTERNAL_NOTE = "Imported opening balance"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_EMAIL = re.compile(r"^[^@\s\x00]+@[^@\s\x00]+$")
 _KINDS = frozenset(LotKind.values)
 
 
@@ -178,9 +178,12 @@ def _validate_chunk(
     chunk, create_accounts: bool, now: datetime
 ) -> list[ImportRow | BadRow]:
     emails = {
-        record.get("email", "").strip().lower()
+        email
         for _, record in chunk
         if "__error__" not in record
+        and _EMAIL.match(email := record.get("email", "").strip().lower())
+        and "\x00" not in email
+        and len(email) <= 254
     }
     users = _find_users(emails)
     accounts = (

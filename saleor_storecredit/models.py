@@ -449,6 +449,12 @@ class StoreCreditCheckpoint(models.Model):
     accounts = models.BigIntegerField()
     last_movement_id = models.BigIntegerField()
     movements = models.BigIntegerField()
+    last_lot_id = models.BigIntegerField(default=0)
+    # Fingerprints of the rows counted (see ledger/verification.py): a row
+    # rewritten later, however consistently across tables, changes them.
+    entries_digest = models.CharField(max_length=64, blank=True, default="")
+    movements_digest = models.CharField(max_length=64, blank=True, default="")
+    lots_digest = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ("-pk",)

@@ -41,12 +41,12 @@ def validate_currency(currency, field: str = "currency") -> str:
     """Return the upper-cased ISO 4217 code or raise INVALID_CURRENCY."""
     if not isinstance(currency, str):
         raise InvalidCurrency("Currency must be a three-letter ISO code.", field=field)
-    code = currency.strip().upper()
-    if len(code) != 3 or code not in _CURRENCIES:
+    code = currency.strip()
+    if not code.isascii() or len(code) != 3 or code.upper() not in _CURRENCIES:
         raise InvalidCurrency(
             f"{currency[:8]!r} is not a currency store credit can hold.", field=field
         )
-    return code
+    return code.upper()
 
 
 def currency_precision(currency: str) -> int:

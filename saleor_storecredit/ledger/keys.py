@@ -104,7 +104,10 @@ def gift_card(gift_card_id: int) -> IdempotencyKey:
 
 
 def withdrawal_request(actor: Actor, key) -> IdempotencyKey:
-    return IdempotencyKey(for_caller(actor, key) + ":withdrawal-request")
+    """A customer's withdrawal request: keyed by the customer's own key, but
+    stored apart from every key a customer can choose."""
+    chosen = for_caller(actor, key)
+    return _system("withdrawal-request", actor.user_id, _digest(chosen, 64))
 
 
 def withdrawal(withdrawal_id: int, action: str) -> IdempotencyKey:

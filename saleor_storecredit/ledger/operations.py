@@ -21,7 +21,13 @@ from ..exceptions import (
     StoreCreditError,
 )
 from ..lock_objects import BY_IDS, OF_ENTRY, lock_accounts_with_entries
-from ..models import EntryKind, LotKind, Reason, StoreCreditEntry, StoreCreditLot
+from ..models import (
+    EntryKind,
+    LotKind,
+    Reason,
+    StoreCreditEntry,
+    StoreCreditLot,
+)
 from ..money import validate_amount, validate_currency
 from . import keys
 from .locking import account_id, lock_account, replay
@@ -415,6 +421,13 @@ def transfer(
             BY_IDS, [[source_id, target_id]], [key, received_key]
         )
         source, target = sorted(found, key=lambda a: a.pk != source_id)
+        if target.user_id is None:
+            # The customer was deleted: credit sent there could never be used.
+            raise NotFound(
+                "Recipient not found.",
+                code=StoreCreditErrorCode.RECIPIENT_NOT_FOUND,
+                field="recipient",
+            )
         request = fingerprint(
             "transfer",
             amount=amount,
@@ -516,6 +529,8 @@ def reverse(
             movements.append((lot, -movement.amount))
         if original.amount > 0:
             require_available(account, original.amount)
+        else:
+            require_room(account, -original.amount)
         for lot, change in movements:
             change_lot(lot, change)
         return append(

@@ -14,7 +14,7 @@ from django.utils import timezone
 from ..actors import Actor, Reference
 from ..error_codes import StoreCreditErrorCode
 from ..exceptions import NotFound, StoreCreditError
-from ..models import LotKind, StoreCreditAccount
+from ..models import ActorType, LotKind, StoreCreditAccount
 
 # One limit for every free text the ledger stores (notes of entries, accounts
 # and withdrawals); the database checks the same limit.
@@ -180,11 +180,26 @@ def validate_reference(reference) -> Reference | None:
 
 
 def validate_actor(actor) -> Actor:
-    if (
-        not isinstance(actor, Actor)
-        or (actor.user_id is not None and not _is_id(actor.user_id))
-        or (actor.app_id is not None and not _is_id(actor.app_id))
-    ):
+    """Who acts: staff and customers by user id, apps by app id, the system by
+    neither; anything else would record an actor that does not exist."""
+    valid = isinstance(actor, Actor) and (
+        (
+            actor.type in (ActorType.STAFF, ActorType.CUSTOMER)
+            and _is_id(actor.user_id)
+            and actor.app_id is None
+        )
+        or (
+            actor.type == ActorType.APP
+            and _is_id(actor.app_id)
+            and actor.user_id is None
+        )
+        or (
+            actor.type == ActorType.SYSTEM
+            and actor.user_id is None
+            and actor.app_id is None
+        )
+    )
+    if not valid:
         raise StoreCreditError(
             "Unknown actor.", code=StoreCreditErrorCode.INVALID, field="actor"
         )

@@ -132,6 +132,34 @@ SELECT (SELECT COUNT(*) FROM storecredit_storecreditentry WHERE id <= %s),
        (SELECT COUNT(*) FROM storecredit_storecreditlotmovement WHERE id <= %s)
 """
 
+# Order-independent fingerprints: the sum of every row's md5 (first 60 bits),
+# over what history keeps of each row.
+_ROW_SUM = "COALESCE(SUM(('x' || substr(md5({row}), 1, 15))::bit(60)::bigint), 0)"
+_DIGESTS_SQL = f"""
+SELECT
+  (SELECT {
+    _ROW_SUM.format(
+        row="concat_ws(',', id, account_id, kind, reason, amount, "
+        "held_change, balance_after, held_after, lot_id, hold_id, withdrawal_id, "
+        "reversed_entry_id, order_id, checkout_id, payment_id, transaction_id, "
+        "gift_card_id, actor_type, actor_user_id, actor_app_id, idempotency_key, "
+        "created_at)"
+    )
+}
+   FROM storecredit_storecreditentry WHERE id <= %s),
+  (SELECT {
+    _ROW_SUM.format(row="concat_ws(',', id, entry_id, lot_id, amount, expires_at)")
+}
+   FROM storecredit_storecreditlotmovement WHERE id <= %s),
+  (SELECT {
+    _ROW_SUM.format(
+        row="concat_ws(',', id, account_id, kind, original_amount, "
+        "expires_at, created_at)"
+    )
+}
+   FROM storecredit_storecreditlot WHERE id <= %s)
+"""
+
 
 @dataclass
 class Problem:
@@ -201,10 +229,30 @@ def find_problems(using: str = "default") -> list[Problem]:
     return problems
 
 
+def _digests(cursor, last_entry: int, last_movement: int, last_lot: int):
+    cursor.execute(_DIGESTS_SQL, [last_entry, last_movement, last_lot])
+    return [str(value) for value in cursor.fetchone()]
+
+
 def _checkpoint_problems(cursor, using: str) -> list[Problem]:
+    checkpoints = list(
+        StoreCreditCheckpoint.objects.using(using)
+        .order_by("pk")
+        .values_list("pk", "last_entry_id", "entries", "last_movement_id", "movements")
+    )
+    problems = []
+    for (_, *before), (pk, *after) in zip(checkpoints, checkpoints[1:], strict=False):
+        if any(later < earlier for earlier, later in zip(before, after, strict=True)):
+            # Checkpoints only ever grow: one that counts less than the one before
+            # was forged (or rows went missing between the two runs).
+            problems.append(
+                Problem(
+                    None, "", f"checkpoint {pk} counts fewer rows than the one before"
+                )
+            )
     checkpoint = StoreCreditCheckpoint.objects.using(using).order_by("-pk").first()
     if checkpoint is None:
-        return []
+        return problems
     cursor.execute(
         _COUNTED_SQL,
         [
@@ -214,7 +262,32 @@ def _checkpoint_problems(cursor, using: str) -> list[Problem]:
         ],
     )
     entries, accounts, movements = cursor.fetchone()
-    problems = []
+    if checkpoint.entries_digest:
+        now = _digests(
+            cursor,
+            checkpoint.last_entry_id,
+            checkpoint.last_movement_id,
+            checkpoint.last_lot_id,
+        )
+        for name, recorded, current in zip(
+            ("entries", "lot movements", "lots"),
+            (
+                checkpoint.entries_digest,
+                checkpoint.movements_digest,
+                checkpoint.lots_digest,
+            ),
+            now,
+            strict=True,
+        ):
+            if recorded != current:
+                problems.append(
+                    Problem(
+                        None,
+                        "",
+                        f"{name} counted on {checkpoint.created_at:%Y-%m-%d %H:%M} "
+                        "were changed since",
+                    )
+                )
     for name, counted, now in (
         ("entries", checkpoint.entries, entries),
         ("accounts", checkpoint.accounts, accounts),
@@ -239,6 +312,11 @@ def record_checkpoint(using: str = "default") -> StoreCreditCheckpoint:
         last_entry, entries, last_account, accounts, last_movement, movements = (
             cursor.fetchone()
         )
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM storecredit_storecreditlot")
+        (last_lot,) = cursor.fetchone()
+        entries_digest, movements_digest, lots_digest = _digests(
+            cursor, last_entry, last_movement, last_lot
+        )
     return StoreCreditCheckpoint.objects.using(using).create(
         last_entry_id=last_entry,
         entries=entries,
@@ -246,4 +324,8 @@ def record_checkpoint(using: str = "default") -> StoreCreditCheckpoint:
         accounts=accounts,
         last_movement_id=last_movement,
         movements=movements,
+        last_lot_id=last_lot,
+        entries_digest=entries_digest,
+        movements_digest=movements_digest,
+        lots_digest=lots_digest,
     )
