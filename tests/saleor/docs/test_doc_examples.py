@@ -7,6 +7,7 @@ operation is named; placeholders such as "<User ID>" are replaced with real IDs.
 """
 
 import importlib
+import json
 import re
 import shlex
 from decimal import Decimal
@@ -459,3 +460,16 @@ def test_order_of_a_history_entry_is_saleors_order(shop):
         if edge["node"]["order"]
     }
     assert numbers == {str(Order.objects.get().number)}
+
+
+def test_documented_configuration_error_is_what_the_api_answers(shop):
+    text = (ROOT / "docs" / "configuration.md").read_text()
+    documented = json.loads(
+        re.search(r"`(\{\"field\": [^`]*\})`", text, re.DOTALL).group(1)
+    )
+    _enable(shop)
+    query = GRAPHQL_EXAMPLES["ConfigureStoreCredit"]
+    assert query.count('"10.00"') == 1  # the minimum order total
+    query = query.replace('"10.00"', '"-1"')
+    data = shop.post("staff", query)
+    assert data["pluginUpdate"]["errors"] == [documented]
