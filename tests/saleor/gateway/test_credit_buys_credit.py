@@ -205,3 +205,47 @@ def test_gift_card_bought_without_credit_is_redeemed(
     entry = redeem_gift_card(customer_user, gift_card.code)
 
     assert entry.amount == gift_card.current_balance_amount
+
+
+def test_auto_applied_credit_goes_back_when_a_top_up_is_in_the_checkout(
+    user_api_client, customer_user, customer_checkout, plugin_enabled, give_credit
+):
+    import graphene
+    from saleor.graphql.tests.utils import get_graphql_content
+
+    from .test_checkout_credit import CHECKOUT_LINES_UPDATE
+    from .utils import checkout_id
+
+    configure(auto_apply=True)
+    give_credit(customer_user, "1000.00")
+    line = customer_checkout.lines.get()
+
+    def set_quantity(quantity):
+        content = get_graphql_content(
+            user_api_client.post_graphql(
+                CHECKOUT_LINES_UPDATE,
+                {
+                    "id": checkout_id(customer_checkout),
+                    "lines": [
+                        {
+                            "lineId": graphene.Node.to_global_id(
+                                "CheckoutLine", line.pk
+                            ),
+                            "quantity": quantity,
+                        }
+                    ],
+                },
+            )
+        )
+        assert content["data"]["checkoutLinesUpdate"]["errors"] == []
+
+    set_quantity(2)
+    assert balance(customer_user)[1] > 0
+    configure(auto_apply=True, top_up_skus=line.variant.sku)
+
+    set_quantity(3)
+
+    assert balance(customer_user) == (Decimal("1000.00"), Decimal(0))
+    assert not TransactionItem.objects.filter(
+        app_identifier=PLUGIN_ID, authorized_value__gt=0
+    ).exists()
