@@ -9,6 +9,14 @@ class StoreCreditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        # On a Saleor older than the supported range nothing of the plugin is
+        # wired in (its tables stay): Saleor starts as without it, and the
+        # plugin's Dashboard page says why it stays off.
+        from .saleor_compat import log_if_unsupported
+
+        if log_if_unsupported() is not None:
+            return
+
         # The ledger also runs in a bare Django project (the core test suite):
         # the GraphQL API is added only where Saleor's GraphQL app is installed.
         from .graphql.extension import install, saleor_graphql_available

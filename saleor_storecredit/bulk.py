@@ -34,10 +34,16 @@ DEBITED = "debited"
 SKIPPED = "skipped"
 FAILED = "failed"
 
+# The credit kind (what `expiry_days` is configured by) of credit staff add
+# without naming one: a hand-given credit is plain store credit.
 LOT_KIND_BY_REASON = {
+    Reason.MANUAL: LotKind.STORE_CREDIT,
+    Reason.IMPORT: LotKind.STORE_CREDIT,
+    Reason.ADJUSTMENT: LotKind.ADJUSTMENT,
     Reason.BONUS: LotKind.BONUS,
     Reason.TOP_UP: LotKind.TOP_UP,
     Reason.REFUND: LotKind.REFUND,
+    Reason.ORDER_CANCELLATION: LotKind.REFUND,
     Reason.ORDER_RETURN: LotKind.RETURN,
 }
 
@@ -75,10 +81,13 @@ def lot_kind_for(reason: str) -> str:
 
 
 def select_customers(*, user_ids=(), customer_type_ids=(), emails=()):
-    """The customers a bulk adjustment is for: the union of all three lists."""
+    """The customers a bulk adjustment is for: the union of all three lists.
+
+    A customer type means its customers: staff members who happen to have one
+    are left out (named ones, by ID or email, are included)."""
     condition = Q(pk__in=list(user_ids)) if user_ids else Q(pk__in=[])
     if customer_type_ids:
-        condition |= Q(customer_type_id__in=list(customer_type_ids))
+        condition |= Q(customer_type_id__in=list(customer_type_ids), is_staff=False)
     if emails:
         condition |= Q(email__in=[email.strip().lower() for email in emails])
     return get_user_model().objects.filter(condition, is_active=True).order_by("pk")
@@ -91,6 +100,7 @@ def bulk_adjust(
     *,
     idempotency_key: str,
     reason: str = Reason.ADJUSTMENT,
+    kind: str | None = None,
     internal_note: str = "",
     customer_note: str = "",
     expires_at: datetime | None = None,
@@ -98,7 +108,10 @@ def bulk_adjust(
     dry_run: bool = False,
     actor: Actor,
 ) -> BulkAdjustResult:
-    """Credit (amount > 0) or debit (amount < 0) every customer in `customers`."""
+    """Credit (amount > 0) or debit (amount < 0) every customer in `customers`.
+
+    Credit is of `kind` (default: the reason's, see LOT_KIND_BY_REASON)."""
+    kind = kind or lot_kind_for(reason)
     currency = validate_currency(currency)
     amount = validate_amount(amount, currency, allow_negative=True)
     keys.for_caller(actor, idempotency_key)  # refused here if it is no key
@@ -150,7 +163,7 @@ def bulk_adjust(
                 currency,
                 idempotency_key=keys.bulk(actor, idempotency_key, customer.pk),
                 reason=reason,
-                kind=lot_kind_for(reason),
+                kind=kind,
                 expires_at=expires_at if change > 0 else None,
                 customer_note=customer_note,
                 internal_note=internal_note,

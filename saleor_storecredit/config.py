@@ -11,9 +11,11 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from .exceptions import InvalidAmount
 from .models import LotKind
@@ -162,8 +164,9 @@ GATEWAY_CONFIG_STRUCTURE = {
         _STRING,
         "Expiry in days per credit kind",
         "Comma-separated kind:days pairs, e.g. store_credit:365, top_up:730, "
-        "bonus:90. Kinds: " + ", ".join(LotKind.values) + ". Missing or empty: "
-        "never expires.",
+        "bonus:90. Kinds: " + ", ".join(LotKind.values) + " (the `kind` staff "
+        "choose when adding credit; credit added with reason MANUAL or IMPORT is "
+        "store_credit). Missing or empty: never expires.",
     ),
     ABANDONED_CHECKOUT_MINUTES: _field(
         _STRING,
@@ -208,6 +211,17 @@ DEFAULT_CONFIGURATION = GATEWAY_DEFAULT_CONFIGURATION + [
 CONFIG_STRUCTURE = {**GATEWAY_CONFIG_STRUCTURE, **NOTIFICATION_CONFIG_STRUCTURE}
 
 
+def config_structure(unsupported_reason: str | None = None) -> dict:
+    """The Dashboard fields; on an unsupported Saleor each help text says why the
+    plugin stays off."""
+    if unsupported_reason is None:
+        return CONFIG_STRUCTURE
+    return {
+        name: {**item, "help_text": f"{unsupported_reason} {item['help_text']}"}
+        for name, item in CONFIG_STRUCTURE.items()
+    }
+
+
 @dataclass(frozen=True)
 class StoreCreditSettings:
     active: bool = False
@@ -249,6 +263,13 @@ class StoreCreditSettings:
 
     def expiry_days_for(self, kind: str) -> int | None:
         return self.expiry_days.get(kind)
+
+    def expires_at_for(self, kind: str, now=None):
+        """When credit of `kind` given now expires under `expiry_days`; None: never."""
+        days = self.expiry_days_for(kind)
+        if not days:
+            return None
+        return (now or timezone.now()) + timedelta(days=days)
 
 
 # --- parsing -------------------------------------------------------------------

@@ -4,6 +4,7 @@ Both functions only decide and write; telling customers is left to the caller
 (tasks.py), so the ledger's own suite can run them without Saleor.
 """
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import connections
@@ -23,18 +24,25 @@ def expire_due_credit(
     *,
     batch_size: int = EXPIRY_BATCH_SIZE,
     max_batches: int = MAX_EXPIRY_BATCHES,
+    on_expired: Callable[[StoreCreditEntry], None] | None = None,
 ) -> list[StoreCreditEntry]:
     """Expire every lot past its expiry: one expiry entry per lot.
 
     The ledger skips accounts another worker holds locked and never expires held
     credit, so running this twice, or on two workers at once, expires nothing
     twice. A batch that expired nothing (all its accounts busy) ends the run.
+    With `on_expired`, each entry is handed over as its batch commits and none
+    is kept (a night with a million expiries needs no memory for them).
     """
     now = now or timezone.now()
     expired: list[StoreCreditEntry] = []
     for _ in range(max_batches):
         entries = ledger.expire_due_lots(now=now, limit=batch_size)
-        expired.extend(entries)
+        if on_expired is None:
+            expired.extend(entries)
+        else:
+            for entry in entries:
+                on_expired(entry)
         if len({entry.account_id for entry in entries}) < batch_size:
             break
     return expired

@@ -4,19 +4,26 @@ The card row is locked first, then the customer's account (inside the ledger),
 so two customers redeeming one card at once are served one after the other and
 the second finds it redeemed. The credit's idempotency key is the card's, so
 the card pays into store credit at most once, whoever retries.
+
+The card's balance change is told to Saleor as `giftCardBalanceAdjust` tells
+it: a BALANCE_ADJUSTED gift-card event and the GIFT_CARD_UPDATED webhook (after
+commit), so apps watching gift cards stay right.
 """
 
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from saleor.app.models import App
+from saleor.core.utils.events import call_event
 from saleor.giftcard import GiftCardEvents
 from saleor.giftcard.events import gift_card_balance_adjusted_event
-from saleor.giftcard.lock_objects import gift_card_qs_select_for_update
 from saleor.giftcard.models import GiftCard, GiftCardEvent
 from saleor.giftcard.utils import is_gift_card_expired
 from saleor.payment.models import Payment, TransactionItem
+from saleor.plugins.manager import get_plugins_manager
 
 from . import ledger, notifications
 from .actors import Actor, Reference
@@ -26,6 +33,7 @@ from .exceptions import StoreCreditError
 from .ledger import keys, reads
 from .models import LotKind, Reason, StoreCreditEntry
 from .money import validate_currency
+from .saleor_compat import gift_card_qs_select_for_update
 
 # Failed attempts per customer before further attempts are refused for a while.
 MAX_FAILED_ATTEMPTS = 5
@@ -44,23 +52,46 @@ def gift_card_idempotency_key(gift_card: GiftCard) -> str:
     return keys.gift_card(gift_card.pk)
 
 
-def redeem_gift_card(user, code: str) -> StoreCreditEntry:
-    """Move the card's whole remaining balance into the customer's credit."""
-    _check_attempts(user)
+def redeem_gift_card(
+    user, code: str, *, actor: Actor | None = None, manager=None
+) -> StoreCreditEntry:
+    """Move the card's whole remaining balance into the customer's credit.
+
+    `actor`: who redeems (default: the customer); staff and apps redeem into the
+    customer they name. Failed attempts are counted per actor."""
+    actor = actor or Actor.customer(user)
+    _check_attempts(actor)
     try:
-        return _redeem(user, code)
+        entry, gift_card = _redeem(user, code, actor)
     except StoreCreditError as error:
         if error.code in _COUNTED_FAILURES:
-            _count_failure(user)
+            _count_failure(actor)
         raise
+    if gift_card is not None:
+        manager = manager or get_plugins_manager(allow_replica=False)
+        call_event(manager.gift_card_updated, gift_card)
+    return entry
 
 
-def _attempts_key(user) -> str:
-    return f"storecredit:gift-card-failures:{user.pk}"
+def gift_card_currency(code) -> str | None:
+    """The currency of the card with this code, if there is one (no lock)."""
+    if not isinstance(code, str) or len(code.strip()) > MAX_CODE_LENGTH:
+        return None
+    return (
+        GiftCard.objects.filter(code=code.strip())
+        .values_list("currency", flat=True)
+        .first()
+    )
 
 
-def _check_attempts(user):
-    if (cache.get(_attempts_key(user)) or 0) >= MAX_FAILED_ATTEMPTS:
+def _attempts_key(actor: Actor) -> str:
+    return (
+        f"storecredit:gift-card-failures:{actor.type}:{actor.user_id or actor.app_id}"
+    )
+
+
+def _check_attempts(actor: Actor):
+    if (cache.get(_attempts_key(actor)) or 0) >= MAX_FAILED_ATTEMPTS:
         raise StoreCreditError(
             "Too many gift card attempts. Please try again later.",
             code=StoreCreditErrorCode.TOO_MANY_ATTEMPTS,
@@ -68,8 +99,8 @@ def _check_attempts(user):
         )
 
 
-def _count_failure(user):
-    key = _attempts_key(user)
+def _count_failure(actor: Actor):
+    key = _attempts_key(actor)
     # add() is atomic in a shared cache: the window starts at the first failure.
     cache.add(key, 0, timeout=FAILED_ATTEMPTS_WINDOW)
     try:
@@ -86,7 +117,8 @@ def _not_found():
     )
 
 
-def _redeem(user, code) -> StoreCreditEntry:
+def _redeem(user, code, actor: Actor):
+    """The entry, and the gift card when this call emptied it."""
     code = code.strip() if isinstance(code, str) else ""
     if not code or len(code) > MAX_CODE_LENGTH or "\x00" in code:
         raise _not_found()
@@ -104,7 +136,7 @@ def _redeem(user, code) -> StoreCreditEntry:
         )
         if earlier is not None:
             if earlier.account.user_id == user.pk:
-                return earlier  # a retry of the same redemption
+                return earlier, None  # a retry of the same redemption
             raise StoreCreditError(
                 "This gift card was already redeemed.",
                 code=StoreCreditErrorCode.GIFT_CARD_EMPTY,
@@ -121,11 +153,11 @@ def _redeem(user, code) -> StoreCreditEntry:
             reason=Reason.GIFT_CARD,
             reference=Reference(gift_card_id=gift_card.pk),
             customer_note=f"Gift card ending {gift_card.display_code}",
-            actor=Actor.customer(user),
+            actor=actor,
         )
-        _empty_gift_card(gift_card, user)
+        _empty_gift_card(gift_card, user, actor)
         notifications.notify_entry(entry)
-        return entry
+        return entry, gift_card
 
 
 def _check_usable(gift_card: GiftCard, user):
@@ -203,7 +235,7 @@ def _has_pending_payment(gift_card: GiftCard) -> bool:
     ).exists()
 
 
-def _empty_gift_card(gift_card: GiftCard, user):
+def _empty_gift_card(gift_card: GiftCard, user, actor: Actor):
     old_balance = gift_card.current_balance_amount
     gift_card.current_balance_amount = Decimal(0)
     gift_card.last_used_on = timezone.now()
@@ -217,6 +249,20 @@ def _empty_gift_card(gift_card: GiftCard, user):
         gift_card,
         old_current_balance=old_balance,
         old_initial_balance=gift_card.initial_balance_amount,
-        user=user,
-        app=None,
+        user=_staff_or_customer(user, actor),
+        app=_app(actor),
     )
+
+
+def _staff_or_customer(customer, actor: Actor):
+    if actor.user_id is None:
+        return None
+    if actor.user_id == customer.pk:
+        return customer
+    return get_user_model().objects.filter(pk=actor.user_id).first()
+
+
+def _app(actor: Actor):
+    if actor.app_id is None:
+        return None
+    return App.objects.filter(pk=actor.app_id).first()

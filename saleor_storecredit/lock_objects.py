@@ -9,16 +9,19 @@ The querysets serve code outside the ledger.
 """
 
 from django.db import connection
+from django.utils import timezone
 
 from .models import (
     StoreCreditAccount,
     StoreCreditEntry,
     StoreCreditHold,
+    StoreCreditLot,
     StoreCreditWithdrawal,
 )
 
 _ACCOUNT_TABLE = StoreCreditAccount._meta.db_table
 _ENTRY_TABLE = StoreCreditEntry._meta.db_table
+_LOT_TABLE = StoreCreditLot._meta.db_table
 _ACCOUNT_FIELDS = [field.attname for field in StoreCreditAccount._meta.concrete_fields]
 _SELECT_ACCOUNT = "SELECT {columns} FROM {table}".format(
     columns=", ".join(f'"{name}"' for name in _ACCOUNT_FIELDS), table=_ACCOUNT_TABLE
@@ -68,15 +71,21 @@ def lock_accounts(where: str, params, *, skip_locked=False) -> list[StoreCreditA
 def lock_accounts_with_entries(where: str, params, keys) -> tuple[list, dict]:
     """Lock accounts as `lock_accounts` does and read the entries written under
     `keys` (idempotency keys): {(account id, key): (entry id, request hash)}.
+    Each account's `has_due_lots` says whether credit in it is past its expiry
+    and not yet booked as expired (the ledger books it before any spending).
 
     Both statements go in one round trip. The second starts once the locks are
     granted and, in READ COMMITTED, takes a fresh snapshot: it sees what the
     previous holder of a lock committed, so a retry never writes twice.
     """
+    accounts = f"SELECT id FROM {_ACCOUNT_TABLE} WHERE {where}"
     keyed = (
         f"SELECT account_id, idempotency_key, id, request_hash FROM {_ENTRY_TABLE} "
-        f"WHERE account_id IN (SELECT id FROM {_ACCOUNT_TABLE} WHERE {where}) "
-        "AND idempotency_key = ANY(%s)"
+        f"WHERE account_id IN ({accounts}) AND idempotency_key = ANY(%s) "
+        f"UNION ALL SELECT DISTINCT account_id, NULL::text, NULL::bigint, NULL::text "
+        f"FROM {_LOT_TABLE} "
+        f"WHERE account_id IN ({accounts}) AND remaining_amount > 0 "
+        "AND expires_at <= %s"
     )
     keys = list(keys)
     with connection.cursor() as cursor:
@@ -84,14 +93,21 @@ def lock_accounts_with_entries(where: str, params, keys) -> tuple[list, dict]:
             # Server-side binding cannot send two statements at once.
             cursor.execute(_lock_sql(where, False), params)
             rows = cursor.fetchall()
-            cursor.execute(keyed, [*params, keys])
+            cursor.execute(keyed, [*params, keys, *params, timezone.now()])
         else:
             cursor.execute(
-                f"{_lock_sql(where, False)}; {keyed}", [*params, *params, keys]
+                f"{_lock_sql(where, False)}; {keyed}",
+                [*params, *params, keys, *params, timezone.now()],
             )
             rows = cursor.fetchall()
             cursor.nextset()
-        entries = {
-            (a, k): (pk, fingerprint) for a, k, pk, fingerprint in cursor.fetchall()
-        }
-    return _accounts(rows), entries
+        entries, due = {}, set()
+        for account_id, key, pk, fingerprint in cursor.fetchall():
+            if key is None:
+                due.add(account_id)
+            else:
+                entries[account_id, key] = (pk, fingerprint)
+    found = _accounts(rows)
+    for account in found:
+        account.has_due_lots = account.pk in due
+    return found, entries

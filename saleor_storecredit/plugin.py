@@ -14,25 +14,46 @@ from saleor.plugins.base_plugin import BasePlugin
 
 from . import config
 from .config import PLUGIN_ID, StoreCreditSettings, parse_settings
+from .dashboard import views as dashboard_views
 from .error_codes import StoreCreditErrorCode
 from .exceptions import StoreCreditError
-from .gateway import eligibility, orders, payments, transactions
 from .notifications_config import validate_notification_configuration
+from .saleor_compat import SUPPORTED_RANGE, unsupported_reason
 
 logger = logging.getLogger(__name__)
+
+# On a Saleor older than the supported range the gateway's modules cannot be
+# imported (they use names Saleor added later): the plugin loads, stays off and
+# says why, and Saleor starts as without it.
+UNSUPPORTED_REASON = unsupported_reason()
+if UNSUPPORTED_REASON is None:
+    from .gateway import eligibility, orders, payments, transactions
+
+DESCRIPTION = (
+    "Customers pay with their store-credit balance, fully or in part, and get "
+    f"credit back on refunds, cancellations and returns. Supports Saleor "
+    f"{SUPPORTED_RANGE}."
+)
 
 
 class StoreCreditPlugin(BasePlugin):
     PLUGIN_ID = PLUGIN_ID
     PLUGIN_NAME = config.PLUGIN_NAME
     PLUGIN_DESCRIPTION = (
-        "Customers pay with their store-credit balance, fully or in part, and get "
-        "credit back on refunds, cancellations and returns."
+        DESCRIPTION
+        if UNSUPPORTED_REASON is None
+        else f"{UNSUPPORTED_REASON} {DESCRIPTION}"
     )
     CONFIGURATION_PER_CHANNEL = False
     DEFAULT_ACTIVE = False
     DEFAULT_CONFIGURATION = config.DEFAULT_CONFIGURATION
-    CONFIG_STRUCTURE = config.CONFIG_STRUCTURE
+    CONFIG_STRUCTURE = config.config_structure(UNSUPPORTED_REASON)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if UNSUPPORTED_REASON is not None:
+            # Every method starts with `if not self.active`: nothing runs.
+            self.active = False
 
     @property
     def settings(self) -> StoreCreditSettings:
@@ -52,6 +73,10 @@ class StoreCreditPlugin(BasePlugin):
     @classmethod
     def validate_plugin_configuration(cls, plugin_configuration, **kwargs):
         """Refuse bad Dashboard input with a message per setting."""
+        if UNSUPPORTED_REASON is not None and plugin_configuration.active:
+            raise ValidationError(
+                {"active": ValidationError(UNSUPPORTED_REASON, code="invalid")}
+            )
         settings = parse_settings(
             plugin_configuration.configuration, active=plugin_configuration.active
         )
@@ -88,6 +113,14 @@ class StoreCreditPlugin(BasePlugin):
             errors.update(error.error_dict)
         if errors:
             raise ValidationError(errors)
+
+    # --- the Store credit app for the Dashboard ---------------------------------
+
+    def webhook(self, request, path, previous_value):
+        """Serve the app's manifest, token target and pages (saleor_storecredit.dashboard)."""
+        if not self.active:
+            return previous_value
+        return dashboard_views.handle(request, path) or previous_value
 
     # --- gateway listing ----------------------------------------------------------
 

@@ -26,8 +26,7 @@ __all__ = [
 @allow_writer()
 def expire_store_credit_task():
     """Hourly: expire due lots, then tell each customer what expired."""
-    for entry in expire_due_credit():
-        notifications.send_credit_expired(entry)
+    expire_due_credit(on_expired=notifications.send_credit_expired)
 
 
 @app.task

@@ -5,7 +5,9 @@
 #   export:   peak memory exporting 1M vs 10k entries
 #   checkout: store-credit checkout vs app-transaction checkout (needs Saleor,
 #             see SALEOR_DIR / SALEOR_PYTHON in env.sh)
-#   import:   100k-row import (about 12 minutes): only with STORECREDIT_BENCH_IMPORT=1
+#   scale:    100k-row import vs COPY; expiry of 1M lots across 100k accounts vs
+#             set-based SQL
+#   import:   memory of a 100k-row import vs a 1k-row one: only with STORECREDIT_BENCH_IMPORT=1
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -16,6 +18,9 @@ base="${DATABASE_URL%/*}"
 
 say "ledger benchmarks"
 DATABASE_URL="$base/storecredit_bench" "$VENV/bin/python" -m benchmarks.ledger_bench "$@"
+
+say "scale benchmarks (import, expiry)"
+DATABASE_URL="$base/storecredit_bench_scale" "$VENV/bin/python" -m benchmarks.scale_bench
 
 say "export memory benchmark"
 DATABASE_URL="$base/storecredit" "$VENV/bin/python" benchmarks/export_bench.py

@@ -30,6 +30,9 @@ import sys, psycopg
 with psycopg.connect(sys.argv[1], autocommit=True) as conn:
     conn.execute(f'DROP DATABASE IF EXISTS "{sys.argv[2]}" WITH (FORCE)')
     conn.execute(f'CREATE DATABASE "{sys.argv[2]}"')
+    # The demo command runs only on a database carrying this mark (see
+    # saleor_storecredit/demo/guard.py): never on a shop's by accident.
+    conn.execute(f'COMMENT ON DATABASE "{sys.argv[2]}" IS \'saleor-storecredit demo\'')
 PY
 
 export DATABASE_URL="$base/$DEMO_DB"

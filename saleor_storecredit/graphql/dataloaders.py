@@ -2,11 +2,21 @@
 number of queries, however long the page."""
 
 from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import F
+from django.contrib.auth import get_user_model
+from django.db.models import F, Q, Sum
+from django.utils import timezone
 from saleor.graphql.core.dataloaders import DataLoader
 
-from ..models import StoreCreditAccount, StoreCreditLot
+from ..models import (
+    EntryKind,
+    Reason,
+    StoreCreditAccount,
+    StoreCreditEntry,
+    StoreCreditLot,
+)
 
 
 class StoreCreditAccountByIdLoader(DataLoader[int, StoreCreditAccount]):
@@ -35,3 +45,169 @@ class UnspentLotsByAccountIdLoader(DataLoader[int, list[StoreCreditLot]]):
         for lot in lots:
             by_account[lot.account_id].append(lot)
         return [by_account.get(key, []) for key in keys]
+
+
+class StoreCreditAccountsByUserIdLoader(DataLoader[int, list[StoreCreditAccount]]):
+    """A customer's accounts, one per currency, in currency order."""
+
+    context_key = "storecredit_accounts_by_user_id"
+
+    def batch_load(self, keys):
+        by_user = defaultdict(list)
+        for account in (
+            StoreCreditAccount.objects.using(self.database_connection_name)
+            .filter(user_id__in=keys)
+            .order_by("currency", "pk")
+        ):
+            by_user[account.user_id].append(account)
+        return [by_user.get(key, []) for key in keys]
+
+
+class StoreCreditAccountByUserIdAndCurrencyLoader(
+    DataLoader[tuple[int, str], StoreCreditAccount | None]
+):
+    context_key = "storecredit_account_by_user_id_and_currency"
+
+    def batch_load(self, keys):
+        def pick(account_lists):
+            found = {
+                (account.user_id, account.currency): account
+                for accounts in account_lists
+                for account in accounts
+            }
+            return [found.get(key) for key in keys]
+
+        user_ids = sorted({user_id for user_id, _ in keys})
+        return (
+            StoreCreditAccountsByUserIdLoader(self.context)
+            .load_many(user_ids)
+            .then(pick)
+        )
+
+
+class CustomerTypeSlugByUserIdLoader(DataLoader[int, str | None]):
+    """The slug of each customer's CustomerType (the `customer_types` rule)."""
+
+    context_key = "storecredit_customer_type_slug_by_user_id"
+
+    def batch_load(self, keys):
+        slugs = dict(
+            get_user_model()
+            .objects.using(self.database_connection_name)
+            .filter(pk__in=keys)
+            .values_list("pk", "customer_type__slug")
+        )
+        return [slugs.get(key) for key in keys]
+
+
+class GiftCardBalanceByCheckoutIdLoader(DataLoader[object, Decimal]):
+    """What the active gift cards on each checkout pay (as Saleor counts it)."""
+
+    context_key = "storecredit_gift_card_balance_by_checkout_id"
+
+    def batch_load(self, keys):
+        from saleor.giftcard.models import GiftCard
+
+        totals = dict(
+            GiftCard.objects.using(self.database_connection_name)
+            .active(date=timezone.now().date())
+            .filter(checkouts__in=keys)
+            .values_list("checkouts")
+            .annotate(total=Sum("current_balance_amount"))
+            .values_list("checkouts", "total")
+        )
+        return [totals.get(key) or Decimal(0) for key in keys]
+
+
+@dataclass(frozen=True)
+class OrderCredit:
+    """Store credit of one order, from the ledger entries about it."""
+
+    paid: Decimal
+    refunded: Decimal
+    refundable: Decimal
+
+
+_SPENT = {EntryKind.DEBIT, EntryKind.CAPTURE}
+# Credit given back for an order: refunds of its credit payment, and credit
+# the gateway gives for it (returns, refund-to-credit statuses).
+_GIVEN_BACK_REASONS = {Reason.REFUND, Reason.ORDER_CANCELLATION, Reason.ORDER_RETURN}
+
+
+class StoreCreditByOrderIdLoader(DataLoader[object, OrderCredit]):
+    """Per order: credit that paid it, credit given back for it, credit payment
+    still refundable. Entries are found by the order and by the order's
+    store-credit payments and transaction items (a payment is debited before
+    its order exists). Three queries per batch."""
+
+    context_key = "storecredit_by_order_id"
+
+    def batch_load(self, keys):
+        from saleor.payment.models import Payment, TransactionItem
+
+        from ..config import PLUGIN_ID
+
+        using = self.database_connection_name
+        order_by_payment = dict(
+            Payment.objects.using(using)
+            .filter(order_id__in=keys, gateway=PLUGIN_ID)
+            .values_list("pk", "order_id")
+        )
+        order_by_item = dict(
+            TransactionItem.objects.using(using)
+            .filter(order_id__in=keys, app_identifier=PLUGIN_ID)
+            .values_list("token", "order_id")
+        )
+        entries = (
+            StoreCreditEntry.objects.using(using)
+            .filter(
+                Q(order_id__in=keys)
+                | Q(payment_id__in=list(order_by_payment))
+                | Q(transaction_id__in=list(order_by_item))
+            )
+            .values_list(
+                "order_id",
+                "payment_id",
+                "transaction_id",
+                "kind",
+                "reason",
+                "amount",
+                "reversed_entry__kind",
+                "reversed_entry__reason",
+            )
+        )
+        spent = defaultdict(Decimal)
+        refunds = defaultdict(Decimal)  # of the credit payment (ledger refunds)
+        given_back = defaultdict(Decimal)
+        for (
+            order_id,
+            payment_id,
+            transaction_id,
+            kind,
+            reason,
+            amount,
+            reversed_kind,
+            reversed_reason,
+        ) in entries:
+            order_id = (
+                order_id
+                or order_by_payment.get(payment_id)
+                or order_by_item.get(transaction_id)
+            )
+            if kind == EntryKind.REVERSAL:
+                kind, reason = reversed_kind, reversed_reason
+            if kind in _SPENT:
+                spent[order_id] -= amount
+            elif kind == EntryKind.REFUND:
+                refunds[order_id] += amount
+                given_back[order_id] += amount
+            elif kind == EntryKind.CREDIT and reason in _GIVEN_BACK_REASONS:
+                given_back[order_id] += amount
+        return [
+            OrderCredit(
+                paid=max(spent[key], Decimal(0)),
+                refunded=max(given_back[key], Decimal(0)),
+                refundable=max(spent[key] - refunds[key], Decimal(0)),
+            )
+            for key in keys
+        ]

@@ -4,7 +4,7 @@ import graphene
 from saleor.graphql.core.types import BaseEnum
 
 from .. import error_codes
-from ..models import AccountStatus, EntryKind, WithdrawalStatus
+from ..models import AccountStatus, EntryKind, LotKind, WithdrawalStatus
 from .utils import DOC_CATEGORY_STORE_CREDIT
 
 
@@ -31,6 +31,12 @@ StoreCreditTransactionKindEnum = _from_choices(
     "StoreCreditTransactionKindEnum",
     EntryKind,
     "What a store-credit transaction did to the balance.",
+)
+StoreCreditKindEnum = _from_choices(
+    "StoreCreditKindEnum",
+    LotKind,
+    "The kind of a parcel of credit: the words the `expiry_days` setting is "
+    "configured by (STORE_CREDIT is store_credit).",
 )
 StoreCreditWithdrawalStatusEnum = _from_choices(
     "StoreCreditWithdrawalStatusEnum",

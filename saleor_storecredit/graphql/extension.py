@@ -4,23 +4,16 @@ Saleor builds its schema once, in `saleor.graphql.api`, and the URL conf and
 the GraphQL view import it by name. `install()` runs from the app's ready():
 it subclasses Saleor's Query and Mutation with this plugin's mixins, builds the
 schema again with the same types, subscription and directives, and rebinds the
-module attributes that hold it. Every process that calls django.setup() (the
+module attributes that hold it; Saleor's User, Checkout and Order types get
+their `storeCredit` field the same way. The Saleor internals this touches live
+in saleor_compat. Every process that calls django.setup() (the
 ASGI server, Celery workers, management commands, tests) does the same, so no
 setting beyond installing the app is needed.
 """
 
-import sys
-
 from django.apps import apps
 
-# Modules that import `schema` by name from saleor.graphql.api.
-_SCHEMA_HOLDERS = (
-    "saleor.graphql.api",
-    "saleor.graphql.views",
-    "saleor.urls",
-    "saleor.graphql.management.commands.get_graphql_schema",
-)
-_FEDERATION_TYPES = {"_Any", "_Entity", "_Service"}
+from .. import saleor_compat
 
 
 def saleor_graphql_available() -> bool:
@@ -29,13 +22,13 @@ def saleor_graphql_available() -> bool:
 
 def install():
     """Extend Saleor's schema once per process; return the schema in use."""
-    from saleor.graphql import api
+    api = saleor_compat.saleor_api()
 
     if getattr(api.schema, "storecredit_extended", False):
         return api.schema
 
     from .query_cost import register_query_costs
-    from .schema import StoreCreditMutations, StoreCreditQueries
+    from .schema import StoreCreditMutations, StoreCreditQueries, extend_saleor_types
 
     mutation_mixins = [StoreCreditMutations]
     checkout_mutations = _checkout_mutations()
@@ -43,38 +36,17 @@ def install():
         mutation_mixins.append(checkout_mutations)
 
     original = api.schema
+    extend_saleor_types()
     query = type("Query", (StoreCreditQueries, api.Query), {})
     mutation = type("Mutation", (*mutation_mixins, api.Mutation), {})
-    schema = build_schema_like(original, query=query, mutation=mutation)
+    schema = saleor_compat.build_schema_like(original, query=query, mutation=mutation)
     schema.storecredit_extended = True
     schema.storecredit_original = original
 
-    monitor = getattr(api, "monitor_fields_usage", None)
-    if monitor is not None:
-        monitor(schema)
+    saleor_compat.monitor_fields_usage(schema)
     register_query_costs()
-    _rebind(original, schema, query, mutation)
+    saleor_compat.rebind_schema(original, schema, query, mutation)
     return schema
-
-
-def build_schema_like(original, *, query, mutation):
-    """Build a schema as saleor.graphql.api does, taking its extra types,
-    subscription and directives from the schema Saleor built."""
-    from saleor.graphql.core.federation.schema import build_federated_schema
-
-    types = [
-        graphene_type
-        for graphene_type in (original.types or [])
-        if getattr(getattr(graphene_type, "_meta", None), "name", None)
-        not in _FEDERATION_TYPES
-    ]
-    return build_federated_schema(
-        query,
-        mutation=mutation,
-        types=types,
-        subscription=original._subscription,
-        directives=original.get_directives(),
-    )
 
 
 def _checkout_mutations():
@@ -86,20 +58,3 @@ def _checkout_mutations():
             return None
         raise
     return StoreCreditCheckoutMutations
-
-
-def _rebind(original, schema, query, mutation):
-    for name in _SCHEMA_HOLDERS:
-        module = sys.modules.get(name)
-        if module is not None and getattr(module, "schema", None) is original:
-            module.schema = schema
-    api = sys.modules["saleor.graphql.api"]
-    api.Query = query
-    api.Mutation = mutation
-    # A URL conf imported before ready() already built its view with the old
-    # schema; its keyword arguments are shared with the view function.
-    urls = sys.modules.get("saleor.urls")
-    for pattern in getattr(urls, "urlpatterns", ()):
-        initkwargs = getattr(pattern.callback, "view_initkwargs", None)
-        if initkwargs and initkwargs.get("schema") is original:
-            initkwargs["schema"] = schema

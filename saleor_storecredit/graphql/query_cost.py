@@ -5,6 +5,8 @@ name, so the same dict is extended in place). Connections cost `first`/`last`
 times their children, like Saleor's own lists.
 """
 
+from .. import saleor_compat
+
 PAGINATED = {"complexity": 1, "multipliers": ["first", "last"]}
 
 STORE_CREDIT_COSTS = {
@@ -32,11 +34,11 @@ STORE_CREDIT_COSTS = {
     "StoreCreditWithdrawal": {
         "account": {"complexity": 1},
     },
+    "User": {"storeCredit": {"complexity": 1}},
+    "Checkout": {"storeCredit": {"complexity": 1}},
+    "Order": {"storeCredit": {"complexity": 1}},
 }
 
 
 def register_query_costs():
-    from saleor.graphql.query_cost_map import COST_MAP
-
-    for type_name, fields in STORE_CREDIT_COSTS.items():
-        COST_MAP.setdefault(type_name, {}).update(fields)
+    saleor_compat.register_query_costs(STORE_CREDIT_COSTS)

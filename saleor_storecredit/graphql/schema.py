@@ -1,9 +1,13 @@
 import graphene
+from saleor.graphql.account.types import User
+from saleor.graphql.checkout.types import Checkout
 from saleor.graphql.core import ResolveInfo
 from saleor.graphql.core.connection import create_connection_slice
 from saleor.graphql.core.fields import ConnectionField, PermissionsField
 from saleor.graphql.core.types import DateTimeRangeInput
+from saleor.graphql.order.types import Order
 
+from .. import saleor_compat
 from .filters import (
     StoreCreditAccountFilterInput,
     StoreCreditTransactionFilterInput,
@@ -26,11 +30,16 @@ from .resolvers import (
     accounts_queryset,
     entries_queryset,
     resolve_account,
+    resolve_checkout_store_credit,
+    resolve_order_store_credit,
     resolve_report,
+    resolve_user_store_credit,
     withdrawals_queryset,
 )
 from .sorters import StoreCreditAccountSortingInput
 from .types import (
+    CheckoutStoreCredit,
+    OrderStoreCredit,
     StoreCreditAccount,
     StoreCreditAccountCountableConnection,
     StoreCreditReport,
@@ -156,3 +165,43 @@ class StoreCreditMutations(graphene.ObjectType):
     store_credit_withdrawal_request = StoreCreditWithdrawalRequest.Field()
     store_credit_withdrawal_cancel = StoreCreditWithdrawalCancel.Field()
     store_credit_withdrawal_process = StoreCreditWithdrawalProcess.Field()
+
+
+def extend_saleor_types():
+    """`storeCredit` on Saleor's own User, Checkout and Order, as Saleor puts
+    gift cards on them."""
+    saleor_compat.add_fields(
+        User,
+        store_credit=graphene.Field(
+            graphene.List(graphene.NonNull(StoreCreditAccount)),
+            description=(
+                "The customer's store credit, one account per currency."
+                + CUSTOMER_DESCRIPTION
+            ),
+            resolver=resolve_user_store_credit,
+        ),
+    )
+    saleor_compat.add_fields(
+        Checkout,
+        store_credit=graphene.Field(
+            CheckoutStoreCredit,
+            required=True,
+            description=(
+                "Store credit on this checkout: whether its customer can pay with "
+                "it, what is applied, what is left to pay."
+            ),
+            resolver=resolve_checkout_store_credit,
+        ),
+    )
+    saleor_compat.add_fields(
+        Order,
+        store_credit=graphene.Field(
+            OrderStoreCredit,
+            description=(
+                "Store credit that paid for the order and that was given back for "
+                "it. For the order's customer, staff with MANAGE_ORDERS, and staff "
+                "and apps who manage store credit."
+            ),
+            resolver=resolve_order_store_credit,
+        ),
+    )

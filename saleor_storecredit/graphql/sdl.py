@@ -1,7 +1,7 @@
 """The SDL of what this plugin adds to Saleor's schema, for storefront codegen.
 
-Printed with Saleor's own printer: the new types, then `extend type Query` and
-`extend type Mutation` with the new root fields.
+Printed with Saleor's own printer: the new types, then an `extend type` for each
+of Saleor's types that gained fields (Query, Mutation, User, Checkout, Order).
 """
 
 from pathlib import Path
@@ -29,17 +29,19 @@ def added_schema_sdl(schema) -> str:
         key=lambda type_: type_.name,
     )
     blocks = [print_type(type_) for type_ in new_types]
-    for extended, base in (
-        (schema.get_query_type(), original.get_query_type()),
-        (schema.get_mutation_type(), original.get_mutation_type()),
+    original_types = original.get_type_map()
+    roots = {schema.get_query_type().name: 0, schema.get_mutation_type().name: 1}
+    for name, extended in sorted(
+        schema.get_type_map().items(), key=lambda item: (roots.get(item[0], 2), item[0])
     ):
+        base = original_types.get(name)
+        if base is None or not hasattr(base, "fields"):
+            continue
         added = {
-            name: field
-            for name, field in sorted(extended.fields.items())
-            if name not in base.fields
+            field_name: field
+            for field_name, field in sorted(extended.fields.items())
+            if field_name not in base.fields
         }
         if added:
-            blocks.append(
-                f"extend type {extended.name}" + print_fields(_FieldSubset(added))
-            )
+            blocks.append(f"extend type {name}" + print_fields(_FieldSubset(added)))
     return HEADER + "\n" + "\n\n".join(blocks) + "\n"

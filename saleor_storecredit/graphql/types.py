@@ -2,9 +2,7 @@
 
 import graphene
 from graphene import relay
-from saleor.graphql.account.dataloaders import UserByUserIdLoader
 from saleor.graphql.account.types import User
-from saleor.graphql.app.dataloaders import AppByIdLoader
 from saleor.graphql.app.types import App
 from saleor.graphql.core import ResolveInfo
 from saleor.graphql.core.connection import (
@@ -14,14 +12,14 @@ from saleor.graphql.core.connection import (
 from saleor.graphql.core.fields import ConnectionField
 from saleor.graphql.core.scalars import UUID, DateTime
 from saleor.graphql.core.types import BaseObjectType, ModelObjectType, Money
-from saleor.graphql.order.dataloaders import OrderByIdLoader
 from saleor.graphql.order.types import Order
 
-from .. import models
+from .. import models, saleor_compat
 from ..reports import Report
 from .dataloaders import StoreCreditAccountByIdLoader, UnspentLotsByAccountIdLoader
 from .enums import (
     StoreCreditAccountStatusEnum,
+    StoreCreditErrorCode,
     StoreCreditTransactionKindEnum,
     StoreCreditWithdrawalStatusEnum,
 )
@@ -91,13 +89,13 @@ class StoreCreditActor(BaseObjectType):
     def resolve_user(root: models.StoreCreditEntry, info: ResolveInfo):
         if root.actor_user_id is None:
             return None
-        return UserByUserIdLoader(info.context).load(root.actor_user_id)
+        return saleor_compat.load_user(info.context, root.actor_user_id)
 
     @staticmethod
     def resolve_app(root: models.StoreCreditEntry, info: ResolveInfo):
         if root.actor_app_id is None:
             return None
-        return AppByIdLoader(info.context).load(root.actor_app_id)
+        return saleor_compat.load_app(info.context, root.actor_app_id)
 
 
 class StoreCreditTransaction(ModelObjectType[models.StoreCreditEntry]):
@@ -186,7 +184,8 @@ class StoreCreditTransaction(ModelObjectType[models.StoreCreditEntry]):
     def resolve_order(root: models.StoreCreditEntry, info: ResolveInfo):
         if root.order_id is None:
             return None
-        return OrderByIdLoader(info.context).load(root.order_id)
+        # Saleor's Order type reads its wrapper (`root.node`), never a bare model.
+        return saleor_compat.load_order(info.context, root.order_id)
 
     @staticmethod
     def resolve_transaction_item_id(root: models.StoreCreditEntry, _info):
@@ -263,7 +262,7 @@ class StoreCreditAccount(ModelObjectType[models.StoreCreditAccount]):
         is_owner = requestor.user is not None and requestor.user.pk == root.user_id
         if root.user_id is None or not (requestor.is_manager or is_owner):
             return None
-        return UserByUserIdLoader(info.context).load(root.user_id)
+        return saleor_compat.load_user(info.context, root.user_id)
 
     @staticmethod
     def resolve_balance(root: models.StoreCreditAccount, _info):
@@ -489,3 +488,103 @@ class StoreCreditReport(BaseObjectType):
     @staticmethod
     def resolve_expiring_soon(root: Report, _info):
         return money(root.expiring_soon, root.currency)
+
+
+class CheckoutStoreCredit(BaseObjectType):
+    eligible = graphene.Boolean(
+        required=True,
+        description=(
+            "Whether the checkout's customer can pay with store credit here now "
+            "(true as well when credit is already applied)."
+        ),
+    )
+    reason = StoreCreditErrorCode(
+        description=(
+            "Why not, when not eligible: NOT_ELIGIBLE, GATEWAY_INACTIVE, "
+            "ACCOUNT_ON_HOLD, BELOW_MINIMUM, NOTHING_TO_PAY, INSUFFICIENT_FUNDS or "
+            "PARTIAL_PAYMENT_NOT_ALLOWED."
+        )
+    )
+    message = graphene.String(
+        description="The reason in words, for the customer; null when eligible."
+    )
+    available = graphene.Field(
+        Money,
+        description=(
+            "The customer's credit in the checkout's currency that can still be "
+            "applied (credit already applied not included). Null for anyone but "
+            "the checkout's customer and staff who manage store credit."
+        ),
+    )
+    applied = graphene.Field(
+        Money,
+        required=True,
+        description="Store credit applied to (held for) or charged on this checkout.",
+    )
+    remaining_to_pay = graphene.Field(
+        Money,
+        required=True,
+        description=(
+            "What is left to pay after gift cards, store credit and every other "
+            "payment (what `transactionInitialize` without amount asks for)."
+        ),
+    )
+
+    class Meta:
+        description = (
+            "Store credit on a checkout: can it pay, what it pays, what is left."
+        )
+        doc_category = DOC_CATEGORY_STORE_CREDIT
+
+    @staticmethod
+    def resolve_available(root, _info):
+        return None if root.available is None else money(root.available, root.currency)
+
+    @staticmethod
+    def resolve_applied(root, _info):
+        return money(root.applied, root.currency)
+
+    @staticmethod
+    def resolve_remaining_to_pay(root, _info):
+        return money(root.remaining, root.currency)
+
+    @staticmethod
+    def resolve_reason(root, _info):
+        return root.reason.value if root.reason is not None else None
+
+
+class OrderStoreCredit(BaseObjectType):
+    paid = graphene.Field(
+        Money, required=True, description="Store credit that paid for the order."
+    )
+    refunded = graphene.Field(
+        Money,
+        required=True,
+        description=(
+            "Store credit given back for the order: refunds of the credit payment, "
+            "credit returned at the configured order statuses and refunds to store "
+            "credit of other payments."
+        ),
+    )
+    refundable = graphene.Field(
+        Money,
+        required=True,
+        description="Part of the store-credit payment that can still be refunded.",
+    )
+
+    class Meta:
+        description = "Store credit of an order: paid with it, given back as it."
+        doc_category = DOC_CATEGORY_STORE_CREDIT
+
+    # The root is a (OrderCredit, currency) pair.
+    @staticmethod
+    def resolve_paid(root, _info):
+        return money(root[0].paid, root[1])
+
+    @staticmethod
+    def resolve_refunded(root, _info):
+        return money(root[0].refunded, root[1])
+
+    @staticmethod
+    def resolve_refundable(root, _info):
+        return money(root[0].refundable, root[1])

@@ -8,11 +8,13 @@ touch the ledger's tables. The modules show its structure:
 - locking.py: row locks in the fixed order, and replays of repeated keys;
 - writer.py: appending entries, storing balances, recording lot movements;
 - operations.py, holds.py, expiry.py, accounts.py: what callers ask for;
+- batches.py: many credits or expiries in one short transaction;
 - reads.py: what callers may read without locks;
 - verification.py: the proof that everything agrees with the entries.
 """
 
 from .accounts import UNCHANGED, get_account, set_status, update_account
+from .batches import CreditRequest, CreditResult, credit_many
 from .expiry import expire_due_lots
 from .holds import authorize, capture, release
 from .keys import MAX_CALLER_KEY_LENGTH, MAX_KEY_LENGTH
@@ -31,6 +33,9 @@ __all__ = [
     "MAX_CALLER_KEY_LENGTH",
     "MAX_KEY_LENGTH",
     "UNCHANGED",
+    "CreditRequest",
+    "CreditResult",
+    "credit_many",
     "TransferResult",
     "adjust",
     "authorize",

@@ -1,20 +1,19 @@
-"""Booking the expiry of credit past its date: one entry per lot."""
+"""Booking the expiry of credit past its date: one entry per lot, many accounts
+per transaction."""
 
 import logging
 from datetime import datetime
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from ..actors import NO_REFERENCE, SYSTEM
-from ..lock_objects import BY_ID, lock_accounts
-from ..models import EntryKind, Reason, StoreCreditEntry, StoreCreditLot
-from . import keys
-from .validation import fingerprint
-from .writer import append, change_lot
+from ..models import StoreCreditLot
+from .batches import expire_accounts
 
 logger = logging.getLogger("saleor_storecredit.ledger")
+
+# Accounts per transaction: short locks, few statements per lot.
+ACCOUNTS_PER_TRANSACTION = 200
 
 
 def expire_due_lots(now: datetime | None = None, limit: int = 1000):
@@ -24,7 +23,8 @@ def expire_due_lots(now: datetime | None = None, limit: int = 1000):
     rest of such a lot expires on a later run once the hold is settled. Accounts
     locked by another worker are skipped and picked up on the next run, so
     parallel workers never expire a lot twice. An account that fails is logged
-    and left for the next run; it never stops the accounts after it.
+    and left for the next run; it never stops the accounts after it. (Spending
+    does not wait for this: the ledger books due expiry before any debit.)
     """
     now = now or timezone.now()
     account_ids = list(
@@ -38,45 +38,24 @@ def expire_due_lots(now: datetime | None = None, limit: int = 1000):
         .distinct()[:limit]
     )
     entries = []
-    for account_id in account_ids:
+    for start in range(0, len(account_ids), ACCOUNTS_PER_TRANSACTION):
+        chunk = account_ids[start : start + ACCOUNTS_PER_TRANSACTION]
         try:
-            with transaction.atomic():
-                found = lock_accounts(BY_ID, [account_id], skip_locked=True)
-                if found:
-                    entries.extend(_expire_account_lots(found[0], now))
+            entries.extend(expire_accounts(chunk, now))
         except Exception:
-            # Any failure of one account (a bug, a broken row) must not stop the
-            # expiry of every other account; the next run retries it.
-            logger.exception("Could not expire store credit of account %s.", account_id)
+            # Something in this chunk is broken: expire its accounts one by one,
+            # so only the broken one waits for the next run.
+            logger.exception("Expiry of accounts %s..%s failed", chunk[0], chunk[-1])
+            for account_id in chunk:
+                entries.extend(_expire_one(account_id, now))
     return entries
 
 
-def _expire_account_lots(account, now) -> list[StoreCreditEntry]:
-    due = account.lots.filter(remaining_amount__gt=0, expires_at__lte=now).order_by(
-        "expires_at", "created_at", "pk"
-    )
-    entries = []
-    expirable = account.available
-    for lot in due:
-        take = min(lot.remaining_amount, expirable)
-        if take <= 0:
-            break
-        key = keys.expiry(lot.pk, account.entry_count + 1)
-        request = fingerprint("expire", lot=lot.pk, amount=take)
-        change_lot(lot, -take)
-        expirable -= take
-        entries.append(
-            append(
-                account,
-                kind=EntryKind.EXPIRY,
-                reason=Reason.EXPIRY,
-                amount=-take,
-                key=key,
-                fingerprint=request,
-                actor=SYSTEM,
-                reference=NO_REFERENCE,
-                movements=[(lot, -take)],
-                lot=lot,
-            )
-        )
-    return entries
+def _expire_one(account_id: int, now) -> list:
+    try:
+        return expire_accounts([account_id], now)
+    except Exception:
+        # Any failure of one account (a bug, a broken row) must not stop the
+        # expiry of every other account; the next run retries it.
+        logger.exception("Could not expire store credit of account %s.", account_id)
+        return []

@@ -20,7 +20,13 @@ from .validation import (
     validate_reason,
     validate_reference,
 )
-from .writer import append, require_account, require_available, require_spendable
+from .writer import (
+    append,
+    require_account,
+    require_available,
+    require_spendable,
+    spendable,
+)
 
 
 def authorize(
@@ -59,7 +65,7 @@ def authorize(
             hold = StoreCreditHold.objects.get(pk=replayed.hold_id)
             hold.account = account
             return hold
-        account = require_account(account, currency)
+        account = spendable(require_account(account, currency))
         require_spendable(account)
         require_available(account, amount)
         hold_reference = {

@@ -45,6 +45,7 @@ from .writer import (
     require_available,
     require_room,
     require_spendable,
+    spendable,
 )
 
 
@@ -147,7 +148,7 @@ def debit(
         account, prior = lock_account(owner, currency, key)
         if replayed := replay(account, prior, key, request):
             return replayed
-        account = require_account(account, currency)
+        account = spendable(require_account(account, currency))
         require_spendable(account)
         return debit_locked(
             account,
@@ -356,7 +357,7 @@ def adjust(
         account, prior = lock_account(owner, currency, key)
         if replayed := replay(account, prior, key, request):
             return replayed
-        account = require_account(account, currency)
+        account = spendable(require_account(account, currency))
         return debit_locked(
             account,
             -amount,
@@ -431,7 +432,7 @@ def transfer(
                 "This idempotency key was already used for a different operation.",
                 field="idempotency_key",
             )
-        require_spendable(source)
+        require_spendable(spendable(source))
         require_available(source, amount)
         require_room(target, amount)
         debit_entry = append(
@@ -501,6 +502,7 @@ def reverse(
         if replayed := replay(account, prior, key, request):
             return replayed
         _require_reversible(account, original)
+        spendable(account)
         movements = []
         for movement in original.lot_movements.order_by("pk"):
             lot = StoreCreditLot.objects.get(pk=movement.lot_id)

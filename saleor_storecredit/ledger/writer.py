@@ -14,16 +14,20 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
-from ..actors import Actor, Reference
+from ..actors import NO_REFERENCE, SYSTEM, Actor, Reference
 from ..error_codes import StoreCreditErrorCode
 from ..exceptions import AccountOnHold, InsufficientFunds, InvalidAmount
 from ..models import (
+    EntryKind,
+    Reason,
     StoreCreditAccount,
     StoreCreditEntry,
     StoreCreditLot,
     StoreCreditLotMovement,
 )
 from ..money import MAX_BALANCE
+from . import keys
+from .validation import fingerprint
 
 logger = logging.getLogger("saleor_storecredit.ledger")
 
@@ -289,3 +293,45 @@ def debit_locked(
         reference=reference,
         **extra,
     )
+
+
+def expire_lots(account, now) -> list[StoreCreditEntry]:
+    """Book the expiry of what is left of the account's lots past their expiry,
+    one entry per lot, oldest expiry first. Credit reserved by open holds stays
+    (it was promised before it expired); the rest of such a lot expires once
+    the hold is settled."""
+    due = account.lots.filter(remaining_amount__gt=0, expires_at__lte=now).order_by(
+        "expires_at", "created_at", "pk"
+    )
+    entries = []
+    expirable = account.available
+    for lot in due:
+        take = min(lot.remaining_amount, expirable)
+        if take <= 0:
+            break
+        change_lot(lot, -take)
+        expirable -= take
+        entries.append(
+            append(
+                account,
+                kind=EntryKind.EXPIRY,
+                reason=Reason.EXPIRY,
+                amount=-take,
+                key=keys.expiry(lot.pk, account.entry_count + 1),
+                fingerprint=fingerprint("expire", lot=lot.pk, amount=take),
+                actor=SYSTEM,
+                reference=NO_REFERENCE,
+                movements=[(lot, -take)],
+                lot=lot,
+            )
+        )
+    return entries
+
+
+def spendable(account: StoreCreditAccount) -> StoreCreditAccount:
+    """Book credit past its expiry before anything is spent, held or sent, so
+    expired credit is never available, whatever the expiry task has done yet."""
+    if getattr(account, "has_due_lots", False):
+        expire_lots(account, timezone.now())
+        account.has_due_lots = False
+    return account

@@ -130,20 +130,21 @@ def test_a_failing_account_does_not_stop_the_expiry_of_the_others(
     for customer in customers:
         fund(customer, "10", expires_at=in_days(1))
     broken = customers[0]
-    real = expiry._expire_account_lots
+    real = expiry.expire_accounts
+    broken_account = ledger.get_account(broken, "USD").pk
 
-    def fail_for_one(account, now):
-        if account.user_id == broken.pk:
+    def fail_for_one(account_ids, now):
+        if broken_account in account_ids:
             raise RuntimeError("broken account")
-        return real(account, now)
+        return real(account_ids, now)
 
-    monkeypatch.setattr(expiry, "_expire_account_lots", fail_for_one)
+    monkeypatch.setattr(expiry, "expire_accounts", fail_for_one)
     first = ledger.expire_due_lots(now=in_days(2))
     assert sorted(e.account.user_id for e in first) == sorted(
         c.pk for c in customers[1:]
     )
 
-    monkeypatch.setattr(expiry, "_expire_account_lots", real)
+    monkeypatch.setattr(expiry, "expire_accounts", real)
     retried = ledger.expire_due_lots(now=in_days(2))
     assert [e.account.user_id for e in retried] == [broken.pk]
     assert StoreCreditEntry.objects.filter(kind=EntryKind.EXPIRY).count() == 3

@@ -5,19 +5,18 @@ import prices
 from saleor.checkout.models import Checkout as CheckoutModel
 from saleor.graphql.checkout.types import Checkout
 from saleor.graphql.core import ResolveInfo
-from saleor.graphql.core.context import SyncWebhookControlContext
 from saleor.graphql.core.doc_category import DOC_CATEGORY_CHECKOUT
 from saleor.graphql.core.mutations import BaseMutation
 from saleor.graphql.core.types import Money
 from saleor.graphql.plugins.dataloaders import get_plugin_manager_promise
 from saleor.permission.auth_filters import AuthorizationFilters
 
+from ... import saleor_compat
 from ...error_codes import StoreCreditErrorCode
 from ...exceptions import NotFound, StoreCreditError
 from ...gateway.transactions import CheckoutCredit
 from ..errors import StoreCreditErrorType
 from ..utils import to_validation_error
-from .dataloaders import prime_checkout_prices
 
 
 class StoreCreditCheckoutMutation(BaseMutation):
@@ -61,10 +60,12 @@ class StoreCreditCheckoutMutation(BaseMutation):
             raise to_validation_error(error) from error
         checkout = result.checkout
         if result.checkout_info is not None:
-            prime_checkout_prices(info, result.checkout_info, result.lines)
+            saleor_compat.prime_checkout_prices(
+                info.context, result.checkout_info, result.lines
+            )
         applied = result.item.authorized_value if result.item is not None else 0
         return cls(
-            checkout=SyncWebhookControlContext(node=checkout),
+            checkout=saleor_compat.wrap_for_graphql(checkout),
             applied_amount=prices.Money(applied, checkout.currency),
         )
 

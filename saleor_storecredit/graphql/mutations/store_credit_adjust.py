@@ -6,10 +6,11 @@ from saleor.graphql.core.types import BaseInputObjectType
 
 from ... import ledger
 from ...bulk import lot_kind_for
-from ...models import Reason
+from ...config import get_settings
+from ...models import Reason, StoreCreditEntry
 from ...money import validate_currency
 from ...notifications import notify_entry
-from ..enums import StoreCreditAdjustReasonEnum
+from ..enums import StoreCreditAdjustReasonEnum, StoreCreditKindEnum
 from ..types import StoreCreditAccount, StoreCreditTransaction
 from ..utils import DOC_CATEGORY_STORE_CREDIT, Requestor, require_currency_access
 from .base import StoreCreditStaffMutation
@@ -26,9 +27,20 @@ class StoreCreditAdjustInput(BaseInputObjectType):
     reason = StoreCreditAdjustReasonEnum(
         description="Why the credit changes. Default: ADJUSTMENT."
     )
+    kind = StoreCreditKindEnum(
+        description=(
+            "Kind of the credit added, as named in the `expiry_days` setting. "
+            "Default: from the reason (MANUAL and IMPORT: STORE_CREDIT, "
+            "ORDER_CANCELLATION: REFUND, ORDER_RETURN: RETURN, otherwise the "
+            "reason's own word)."
+        )
+    )
     note = graphene.String(description="Staff-only note.")
     customer_note = graphene.String(description="Note shown to the customer.")
-    expires_at = DateTime(description="When added credit expires. Default: never.")
+    expires_at = DateTime(
+        description="When added credit expires. Default: `expiry_days` of its "
+        "kind, else never."
+    )
     idempotency_key = graphene.String(
         required=True,
         description="Key of this change: sending it again returns the first result "
@@ -62,17 +74,47 @@ class StoreCreditAdjust(StoreCreditStaffMutation):
         currency = validate_currency(input["currency"])
         require_currency_access(requestor, currency)
         reason = input.get("reason") or Reason.ADJUSTMENT
+        kind = input.get("kind") or lot_kind_for(reason)
+        expires_at = input.get("expires_at")
+        if expires_at is None and _is_credit(input["amount"]):
+            expires_at = _default_expiry(
+                customer, currency, input["idempotency_key"], kind
+            )
         entry = ledger.adjust(
             customer,
             input["amount"],
             currency,
             idempotency_key=input["idempotency_key"],
             reason=reason,
-            kind=lot_kind_for(reason),
-            expires_at=input.get("expires_at"),
+            kind=kind,
+            expires_at=expires_at,
             customer_note=input.get("customer_note") or "",
             internal_note=input.get("note") or "",
             actor=requestor.actor,
         )
         notify_entry(entry)
         return cls(transaction=entry, account=entry.account)
+
+
+def _is_credit(amount) -> bool:
+    try:
+        return amount > 0
+    except TypeError:
+        return False  # the ledger refuses it with a coded error
+
+
+def _default_expiry(customer, currency, idempotency_key, kind):
+    """`expiry_days` of the kind; a retry (same key) keeps the first expiry, so it
+    is recognised as the same request."""
+    earlier = (
+        StoreCreditEntry.objects.filter(
+            account__user_id=customer.pk,
+            account__currency=currency,
+            idempotency_key=idempotency_key,
+        )
+        .select_related("lot")
+        .first()
+    )
+    if earlier is not None:
+        return earlier.lot.expires_at if earlier.lot is not None else None
+    return get_settings().expires_at_for(kind)

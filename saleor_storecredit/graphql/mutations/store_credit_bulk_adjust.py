@@ -1,5 +1,4 @@
 import graphene
-from saleor.graphql.account.dataloaders import UserByUserIdLoader
 from saleor.graphql.account.types import CustomerType, User
 from saleor.graphql.core import ResolveInfo
 from saleor.graphql.core.scalars import DateTime, Decimal
@@ -10,10 +9,15 @@ from saleor.graphql.core.types import (
     NonNullList,
 )
 
-from ... import bulk
+from ... import bulk, saleor_compat
+from ...config import get_settings
 from ...models import Reason
 from ...money import validate_currency
-from ..enums import StoreCreditAdjustReasonEnum, StoreCreditBulkDebitModeEnum
+from ..enums import (
+    StoreCreditAdjustReasonEnum,
+    StoreCreditBulkDebitModeEnum,
+    StoreCreditKindEnum,
+)
 from ..types import StoreCreditTransaction
 from ..utils import DOC_CATEGORY_STORE_CREDIT, Requestor, money, require_currency_access
 from .base import StoreCreditStaffMutation
@@ -31,9 +35,16 @@ class StoreCreditBulkAdjustInput(BaseInputObjectType):
         description="Per customer: positive to add credit, negative to deduct it.",
     )
     reason = StoreCreditAdjustReasonEnum(description="Why. Default: ADJUSTMENT.")
+    kind = StoreCreditKindEnum(
+        description="Kind of the credit added, as named in the `expiry_days` "
+        "setting. Default: from the reason, as in storeCreditAdjust."
+    )
     note = graphene.String(description="Staff-only note.")
     customer_note = graphene.String(description="Note shown to the customers.")
-    expires_at = DateTime(description="When added credit expires. Default: never.")
+    expires_at = DateTime(
+        description="When added credit expires. Default: `expiry_days` of its "
+        "kind, else never."
+    )
     debit_mode = StoreCreditBulkDebitModeEnum(
         description="For deductions from accounts with less available credit than "
         "asked. Default: TAKE_AVAILABLE."
@@ -75,7 +86,7 @@ class StoreCreditBulkAdjustResult(BaseObjectType):
 
     @staticmethod
     def resolve_user(root: tuple, info):
-        return UserByUserIdLoader(info.context).load(root[0].user_id)
+        return saleor_compat.load_user(info.context, root[0].user_id)
 
     @staticmethod
     def resolve_email(root: tuple, _info):
@@ -133,15 +144,18 @@ class StoreCreditBulkAdjust(StoreCreditStaffMutation):
             customer_type_ids=customer_type_ids,
             emails=input.get("emails") or [],
         )
+        reason = input.get("reason") or Reason.ADJUSTMENT
+        kind = input.get("kind") or bulk.lot_kind_for(reason)
         result = bulk.bulk_adjust(
             customers,
             input["amount"],
             currency,
             idempotency_key=input["idempotency_key"],
-            reason=input.get("reason") or Reason.ADJUSTMENT,
+            reason=reason,
+            kind=kind,
             internal_note=input.get("note") or "",
             customer_note=input.get("customer_note") or "",
-            expires_at=input.get("expires_at"),
+            expires_at=input.get("expires_at") or get_settings().expires_at_for(kind),
             debit_mode=input.get("debit_mode") or bulk.TAKE_AVAILABLE,
             dry_run=bool(input.get("dry_run")),
             actor=requestor.actor,

@@ -8,13 +8,15 @@ from django.core.management.base import BaseCommand
 
 from ...demo import shop as demo_shop
 from ...demo.flows import Flows
+from ...demo.guard import refuse_unless_demo_database
 from ...demo.http import HttpApi
 
 
 class Command(BaseCommand):
     help = (
         "Set up a Saleor shop with sample data and store credit enabled, play the "
-        "storefront flows through /graphql/, then keep serving it on localhost."
+        "storefront flows through /graphql/, then keep serving it on localhost. "
+        "Runs only on the database `make demo` creates for it."
     )
 
     def add_arguments(self, parser):
@@ -30,6 +32,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.MIGRATE_HEADING(f"\n>>> {message}"))
 
     def handle(self, *args, **options):
+        refuse_unless_demo_database()
         self.step("Migrating Saleor with the store-credit plugin")
         call_command("migrate", interactive=False, verbosity=0)
 

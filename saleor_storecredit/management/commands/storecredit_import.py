@@ -1,3 +1,5 @@
+import time
+
 from django.core.management.base import BaseCommand, CommandError
 
 from ...importing import ImportFileError, import_file, validate_file
@@ -106,21 +108,30 @@ class Command(BaseCommand):
 
 
 class _Progress:
-    """Progress lines on stderr, at most one per tenth of the work."""
+    """Progress lines on stderr, at most one per tenth of the work: rows done,
+    rows per second and, once the total is known, the time left."""
 
     def __init__(self, stream, verbose: bool):
         self.stream = stream
         self.verbose = verbose
         self.last = (None, -1)
+        self.started = {}
 
     def __call__(self, stage: str, done: int, total: int):
         if not self.verbose:
             return
+        started = self.started.setdefault(stage, time.monotonic())
+        elapsed = max(time.monotonic() - started, 1e-6)
+        rate = done / elapsed
         if total:
             step = done * 10 // total
             if (stage, step) != self.last:
                 self.last = (stage, step)
-                self.stream.write(f"{stage} {done}/{total} rows ({step * 10}%)")
+                left = (total - done) / rate if rate else 0
+                self.stream.write(
+                    f"{stage} {done}/{total} rows ({step * 10}%), {rate:,.0f} rows/s, "
+                    f"{left:,.0f} s left"
+                )
         elif done // 10000 != self.last[1] or stage != self.last[0]:
             self.last = (stage, done // 10000)
-            self.stream.write(f"{stage} {done} rows")
+            self.stream.write(f"{stage} {done} rows, {rate:,.0f} rows/s")

@@ -75,3 +75,16 @@ def test_demo_flows_pay_partly_refund_and_redeem(
     assert "CAPTURE" in result.history_kinds
     assert "storeCreditCheckoutApply" in capsys.readouterr().out
     assert find_problems() == []
+
+
+def test_demo_command_refuses_a_shop_database(settings):
+    """A shop's database (here the test one) never gets the demo's sample data."""
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="storecredit_demo runs only"):
+        call_command("storecredit_demo", "--no-serve")
+
+    settings.SETTINGS_MODULE = "saleor_storecredit.demo.settings"
+    with pytest.raises(CommandError, match="was not created by `make demo`"):
+        call_command("storecredit_demo", "--no-serve")

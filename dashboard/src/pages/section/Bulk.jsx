@@ -1,0 +1,129 @@
+import { Box, Checkbox, Text } from "@saleor/macaw-ui";
+import { useState } from "react";
+
+import { gql, newKey, splitErrors } from "../../api";
+import { notify } from "../../bridge";
+import { Action, Choice, ErrorBox, Field, Loading, Section, Success, TextArea } from "../../components";
+import { money } from "../../format";
+import { edges, useQuery } from "../../hooks";
+import { ADJUST_REASONS, BULK_ADJUST, CUSTOMER_TYPES } from "../../queries";
+
+export function Bulk({ state }) {
+  const { data, error, loading } = useQuery(state.token, CUSTOMER_TYPES, {});
+  if (error) return <ErrorBox messages={[error.message]} />;
+  if (loading && !data) return <Loading />;
+  return (
+    <BulkForm
+      token={state.token}
+      locale={state.locale}
+      customerTypes={edges(data.customerTypes)}
+      currencies={data.shop.channelCurrencies}
+    />
+  );
+}
+
+function BulkForm({ token, locale, customerTypes, currencies }) {
+  const [form, setForm] = useState({
+    customerTypes: [],
+    currency: currencies[0] || "USD",
+    amount: "",
+    reason: "BONUS",
+    note: "",
+    customerNote: "",
+    debitMode: "TAKE_AVAILABLE",
+  });
+  const [preview, setPreview] = useState(null);
+  const [errors, setErrors] = useState({ byField: {}, general: [] });
+  const [done, setDone] = useState("");
+  const set = name => value => {
+    setForm(previous => ({ ...previous, [name]: value }));
+    setPreview(null); // a preview is for exactly the inputs it was made with
+  };
+  const toggleType = id => set("customerTypes")(
+    form.customerTypes.includes(id) ? form.customerTypes.filter(item => item !== id) : [...form.customerTypes, id],
+  );
+
+  async function run(dryRun) {
+    setDone("");
+    const key = dryRun ? newKey("dashboard-bulk-preview") : preview.key;
+    const input = { ...form, idempotencyKey: key, dryRun };
+    try {
+      const data = await gql(token, BULK_ADJUST, { input });
+      const result = data.storeCreditBulkAdjust;
+      if (result.errors.length) {
+        setErrors(splitErrors(result.errors));
+        return;
+      }
+      setErrors({ byField: {}, general: [] });
+      if (dryRun) {
+        setPreview({ ...result, key: newKey("dashboard-bulk") });
+      } else {
+        const message = `${result.changedCount} accounts changed, ${result.skippedCount} skipped, ${money(result.totalAmount.amount, result.totalAmount.currency, locale)} in total.`;
+        setDone(message);
+        notify("success", "Bulk store credit done", message);
+        setPreview(null);
+      }
+    } catch (error) {
+      setErrors({ byField: {}, general: [error.message] });
+    }
+  }
+
+  const e = errors.byField;
+  return (
+    <Box display="flex" flexDirection="column" gap={3} data-testid="bulk">
+      <Section title="Customer types">
+        {customerTypes.length === 0 && <Text size={2}>No customer types defined.</Text>}
+        {customerTypes.map(type => (
+          <Box key={type.id} display="flex" gap={2} alignItems="center">
+            <Checkbox
+              checked={form.customerTypes.includes(type.id)}
+              onCheckedChange={() => toggleType(type.id)}
+              data-testid={`customer-type-${type.name}`}
+            >
+              <Text size={2}>{type.name}</Text>
+            </Checkbox>
+          </Box>
+        ))}
+        {e.customerTypes && <ErrorBox messages={[e.customerTypes]} />}
+      </Section>
+      <Box display="grid" gridTemplateColumns={2} gap={2}>
+        <Field label="Amount per customer (negative deducts)" name="bulk-amount" value={form.amount} onChange={set("amount")} error={e.amount} />
+        <Choice label="Currency" name="bulk-currency" value={form.currency} onChange={set("currency")} options={currencies.map(code => ({ value: code, label: code }))} error={e.currency} />
+        <Choice label="Reason" name="bulk-reason" value={form.reason} onChange={set("reason")} options={ADJUST_REASONS.map(reason => ({ value: reason, label: reason.replaceAll("_", " ").toLowerCase() }))} />
+        <Choice
+          label="When a deduction is more than available"
+          name="bulk-debit-mode"
+          value={form.debitMode}
+          onChange={set("debitMode")}
+          options={[
+            { value: "TAKE_AVAILABLE", label: "Take what is available" },
+            { value: "SKIP", label: "Skip the account" },
+          ]}
+        />
+      </Box>
+      <TextArea label="Note for staff" name="bulk-note" value={form.note} onChange={set("note")} />
+      <TextArea label="Note for the customers" name="bulk-customer-note" value={form.customerNote} onChange={set("customerNote")} />
+      <ErrorBox messages={[...errors.general, ...Object.entries(e).filter(([f]) => !["amount", "currency", "customerTypes"].includes(f)).map(([, m]) => m)]} testId="bulk-errors" />
+      {preview && (
+        <Box padding={3} borderRadius={3} backgroundColor="default2" data-testid="bulk-preview">
+          <Text as="p" fontWeight="bold">
+            Dry run: nothing changed yet.
+          </Text>
+          <Text as="p" size={2}>
+            {preview.count} customers matched · {preview.changedCount} would change · {preview.skippedCount} would be skipped ·{" "}
+            {money(preview.totalAmount.amount, preview.totalAmount.currency, locale)} in total
+          </Text>
+        </Box>
+      )}
+      <Success testId="bulk-success">{done}</Success>
+      <Box display="flex" gap={2}>
+        <Action variant="secondary" onClick={() => run(true)} disabled={!form.amount || !form.customerTypes.length} testId="bulk-preview-button">
+          Preview (dry run)
+        </Action>
+        <Action onClick={() => run(false)} disabled={!preview} testId="bulk-apply">
+          Apply to {preview ? preview.count : 0} customers
+        </Action>
+      </Box>
+    </Box>
+  );
+}
