@@ -245,40 +245,43 @@ class StoreCreditPlugin(BasePlugin):
     def transaction_charge_requested(self, transaction_data, previous_value):
         if not self.active or not self._is_ours(transaction_data):
             return previous_value
+        skipped = transactions.webhook_skip_notices(transaction_data.event)
         transactions.charge(
             transaction_data.transaction,
             transaction_data.event,
             transaction_data.action_value,
         )
-        # Handled (its outcome is recorded): the webhook plugin's "skipped"
-        # notice, written before this plugin ran, would read as a failure.
-        transactions.withdraw_webhook_skip_notice(transaction_data.event)
+        # Handled, its outcome recorded: the webhook plugin's "skipped" notice
+        # would read as a failure in the Dashboard.
+        transactions.withdraw_webhook_skip_notices(skipped)
         return previous_value
 
     def transaction_refund_requested(self, transaction_data, previous_value):
         if not self.active or not self._is_ours(transaction_data):
             return previous_value
+        skipped = transactions.webhook_skip_notices(transaction_data.event)
         transactions.refund(
             transaction_data.transaction,
             transaction_data.event,
             transaction_data.action_value,
         )
-        # Handled (its outcome is recorded): the webhook plugin's "skipped"
-        # notice, written before this plugin ran, would read as a failure.
-        transactions.withdraw_webhook_skip_notice(transaction_data.event)
+        # Handled, its outcome recorded: the webhook plugin's "skipped" notice
+        # would read as a failure in the Dashboard.
+        transactions.withdraw_webhook_skip_notices(skipped)
         return previous_value
 
     def transaction_cancelation_requested(self, transaction_data, previous_value):
         if not self.active or not self._is_ours(transaction_data):
             return previous_value
+        skipped = transactions.webhook_skip_notices(transaction_data.event)
         transactions.cancel(
             transaction_data.transaction,
             transaction_data.event,
             transaction_data.action_value,
         )
-        # Handled (its outcome is recorded): the webhook plugin's "skipped"
-        # notice, written before this plugin ran, would read as a failure.
-        transactions.withdraw_webhook_skip_notice(transaction_data.event)
+        # Handled, its outcome recorded: the webhook plugin's "skipped" notice
+        # would read as a failure in the Dashboard.
+        transactions.withdraw_webhook_skip_notices(skipped)
         return previous_value
 
     def preprocess_order_creation(self, checkout_info, lines, previous_value):

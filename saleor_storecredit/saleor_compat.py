@@ -159,6 +159,16 @@ def create_transaction_event_requested(*args, **kwargs):
     return utils.create_transaction_event_requested(*args, **kwargs)
 
 
+# What Saleor's webhook plugin records as a failure event on a transaction
+# request for an item no app owns (saleor/plugins/webhook/plugin.py
+# `_request_transaction_action`, and the synchronous transport's
+# `trigger_transaction_request`); checked on 3.23.28 and 3.24.0-a.0.
+WEBHOOK_SKIP_NOTICES = (
+    "Transaction request skipped. Missing relation to PaymentApp.",
+    "Cannot process the action as the given transaction is not attached to any app.",
+)
+
+
 def gift_card_qs_select_for_update():
     """Saleor's lock order for gift cards (saleor.giftcard.lock_objects, added in
     3.23; checked on 3.23.28 and 3.24.0-a.0)."""

@@ -44,7 +44,7 @@ from saleor.payment.utils import (
     process_order_or_checkout_with_transaction,
 )
 
-from .. import ledger
+from .. import ledger, saleor_compat
 from ..actors import Actor, Reference
 from ..config import PLUGIN_ID, StoreCreditSettings
 from ..error_codes import StoreCreditErrorCode
@@ -69,32 +69,34 @@ def _open_holds(item: TransactionItem) -> list[StoreCreditHold]:
     return reads.open_holds(transaction_id=item.token)
 
 
-# What Saleor's webhook plugin records on a request for an item no app owns.
-# Both plugins are global and the webhook plugin runs first, so the notice is
-# already written when this plugin handles the request (saleor-notes.md).
-_WEBHOOK_SKIP_NOTICES = (
-    "Transaction request skipped. Missing relation to PaymentApp.",
-    "Cannot process the action as the given transaction is not attached to any app.",
-)
+def webhook_skip_notices(request_event: TransactionEvent) -> list[int]:
+    """The webhook plugin's "skipped" failure events for this request.
+
+    Both plugins are global and the webhook plugin runs first, so for an item
+    no app owns it has already recorded that no app took the request
+    (saleor-notes.md). Read before the plugin handles the request: reporting
+    the outcome rewrites the request event's PSP reference."""
+    return list(
+        TransactionEvent.objects.filter(
+            transaction_id=request_event.transaction_id,
+            pk__gt=request_event.pk,
+            type=get_failed_type_based_on_event(request_event),
+            psp_reference=request_event.psp_reference,
+            related_granted_refund_id=request_event.related_granted_refund_id,
+            message__in=saleor_compat.WEBHOOK_SKIP_NOTICES,
+            include_in_calculations=False,
+            app__isnull=True,
+        ).values_list("pk", flat=True)
+    )
 
 
-def withdraw_webhook_skip_notice(request_event: TransactionEvent) -> int:
-    """Remove the webhook plugin's "skipped" failure for a request this plugin
-    handles: it says no app took the request, which is true and irrelevant, and
-    the Dashboard shows it as a failed refund, charge or cancel. Only that exact
-    notice is removed (no amount, never counted); the plugin's own outcome is
-    recorded next, success or failure."""
-    deleted, _ = TransactionEvent.objects.filter(
-        transaction_id=request_event.transaction_id,
-        pk__gt=request_event.pk,
-        type=get_failed_type_based_on_event(request_event),
-        psp_reference=request_event.psp_reference,
-        related_granted_refund_id=request_event.related_granted_refund_id,
-        message__in=_WEBHOOK_SKIP_NOTICES,
-        include_in_calculations=False,
-        app__isnull=True,
-    ).delete()
-    return deleted
+def withdraw_webhook_skip_notices(event_ids: list[int]) -> None:
+    """Remove those notices once the plugin recorded its own outcome (success
+    or failure): the Dashboard shows each one as a failed refund, charge or
+    cancel, and it is true only of apps. Nothing else is removed: the notices
+    carry no amount and never count (`include_in_calculations` is false)."""
+    if event_ids:
+        TransactionEvent.objects.filter(pk__in=event_ids).delete()
 
 
 def _report(request_event: TransactionEvent, result: str, amount, actions, message):

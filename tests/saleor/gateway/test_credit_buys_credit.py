@@ -43,16 +43,16 @@ def make_gift_card_product(checkout):
     product_type.save(update_fields=["kind"])
 
 
-@pytest.mark.parametrize("product", ["top_up", "gift_card"])
+@pytest.mark.parametrize("bought", ["top_up", "gift_card"])
 def test_credit_is_refused_for_a_checkout_buying_credit(
-    product,
+    bought,
     user_api_client,
     customer_user,
     customer_checkout,
     plugin_enabled,
     give_credit,
 ):
-    if product == "top_up":
+    if bought == "top_up":
         make_top_up(customer_checkout)
     else:
         make_gift_card_product(customer_checkout)
@@ -128,8 +128,9 @@ def test_top_up_paid_partly_with_credit_credits_only_the_other_payment(
         customer_checkout, credit=Decimal("10"),
     )  # fmt: skip
     assert balance(customer_user) == (Decimal(0), Decimal(0))
-    make_top_up(customer_checkout, top_up_bonus_tiers="1:10")
-    bought = order.lines.get().total_price_gross_amount
+    order_line = order.lines.get()
+    configure(top_up_skus=order_line.product_sku, top_up_bonus_tiers="1:10")
+    bought = order_line.total_price_gross_amount
     paid_elsewhere = total - Decimal(10)
 
     handle_order(order.pk, get_settings())
@@ -143,7 +144,7 @@ def test_top_up_paid_partly_with_credit_credits_only_the_other_payment(
 
 
 def test_top_up_is_credited_only_once_the_order_is_paid(
-    user_api_client, customer_user, customer_checkout, plugin_enabled, settings
+    user_api_client, customer_user, customer_checkout, plugin_enabled
 ):
     """A status trigger alone never credits an unpaid top-up order."""
     make_top_up(customer_checkout, top_up_triggers="unfulfilled")
@@ -152,7 +153,7 @@ def test_top_up_is_credited_only_once_the_order_is_paid(
 
     assert complete(user_api_client, customer_checkout)["errors"] == []
     order = Order.objects.get()
-    assert order.status == "unfulfilled"
+    Order.objects.filter(pk=order.pk).update(status="unfulfilled")
     handle_order(order.pk, get_settings())
 
     assert not StoreCreditEntry.objects.exists()
@@ -205,3 +206,47 @@ def test_gift_card_bought_without_credit_is_redeemed(
     entry = redeem_gift_card(customer_user, gift_card.code)
 
     assert entry.amount == gift_card.current_balance_amount
+
+
+def test_auto_applied_credit_goes_back_when_a_top_up_is_in_the_checkout(
+    user_api_client, customer_user, customer_checkout, plugin_enabled, give_credit
+):
+    import graphene
+    from saleor.graphql.tests.utils import get_graphql_content
+
+    from .test_checkout_credit import CHECKOUT_LINES_UPDATE
+    from .utils import checkout_id
+
+    configure(auto_apply=True)
+    give_credit(customer_user, "1000.00")
+    line = customer_checkout.lines.get()
+
+    def set_quantity(quantity):
+        content = get_graphql_content(
+            user_api_client.post_graphql(
+                CHECKOUT_LINES_UPDATE,
+                {
+                    "id": checkout_id(customer_checkout),
+                    "lines": [
+                        {
+                            "lineId": graphene.Node.to_global_id(
+                                "CheckoutLine", line.pk
+                            ),
+                            "quantity": quantity,
+                        }
+                    ],
+                },
+            )
+        )
+        assert content["data"]["checkoutLinesUpdate"]["errors"] == []
+
+    set_quantity(2)
+    assert balance(customer_user)[1] > 0
+    configure(auto_apply=True, top_up_skus=line.variant.sku)
+
+    set_quantity(3)
+
+    assert balance(customer_user) == (Decimal("1000.00"), Decimal(0))
+    assert not TransactionItem.objects.filter(
+        app_identifier=PLUGIN_ID, authorized_value__gt=0
+    ).exists()

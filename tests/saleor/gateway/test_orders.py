@@ -225,3 +225,70 @@ def test_top_up_purchase_credits_price_times_quantity_plus_bonus_once(
     assert kinds == [LotKind.BONUS, LotKind.TOP_UP]
     handle_order(order.pk, get_settings())
     assert balance(customer_user) == (bought + bonus, Decimal(0))
+
+
+def test_a_key_conflict_is_raised_and_retried_never_taken_as_done(
+    user_api_client,
+    app_api_client,
+    permission_manage_payments,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    monkeypatch,
+    caplog,
+):
+    """Two runs that computed different arguments for one order credit (a
+    race): the second is not told "already given"; it fails loudly and the
+    retry task runs it again."""
+    from saleor_storecredit.gateway import orders
+    from saleor_storecredit.gateway.orders import handle_order_hook
+
+    line = customer_checkout.lines.get()
+    configure(top_up_skus=line.variant.sku, expiry_days="top_up:30")
+    total = checkout_total(customer_checkout)
+    pay_rest_by_app(
+        app_api_client, permission_manage_payments, customer_checkout, total
+    )
+    assert complete(user_api_client, customer_checkout)["errors"] == []
+    order = Order.objects.get()
+    entries = StoreCreditEntry.objects.count()
+    assert entries == 1
+    # The racing run: other arguments, and it did not see the first entry.
+    configure(top_up_skus=line.variant.sku, expiry_days="top_up:60")
+    monkeypatch.setattr(orders.reads, "entry_with_key", lambda *args: None)
+    scheduled = []
+    monkeypatch.setattr(
+        "saleor_storecredit.gateway.tasks.handle_order_task.delay", scheduled.append
+    )
+
+    handle_order_hook(order, get_settings())
+
+    assert scheduled == [str(order.pk)]
+    assert "IdempotencyConflict" in caplog.text
+    assert StoreCreditEntry.objects.count() == entries
+
+
+def test_order_credit_expiry_is_counted_from_the_order_date(
+    user_api_client,
+    app_api_client,
+    permission_manage_payments,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+):
+    from datetime import timedelta
+
+    line = customer_checkout.lines.get()
+    configure(top_up_skus=line.variant.sku, expiry_days="top_up:30")
+    total = checkout_total(customer_checkout)
+    pay_rest_by_app(
+        app_api_client, permission_manage_payments, customer_checkout, total
+    )
+    assert complete(user_api_client, customer_checkout)["errors"] == []
+    order = Order.objects.get()
+
+    lot = StoreCreditLot.objects.get(kind=LotKind.TOP_UP)
+    assert lot.expires_at == order.created_at + timedelta(days=30)
+    # Running again replays: same arguments, nothing new.
+    handle_order(order.pk, get_settings())
+    assert StoreCreditLot.objects.count() == 1

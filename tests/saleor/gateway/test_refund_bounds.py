@@ -99,7 +99,7 @@ def test_transaction_item_refunds_through_every_road_share_one_bound(
         type=TransactionEventType.REFUND_FAILURE, related_granted_refund=None
     ).exists()
     # 4. Refund-to-credit statuses: only what other methods paid, once.
-    configure(refund_to_credit_statuses="canceled")
+    configure(return_statuses="expired", refund_to_credit_statuses="canceled")
     handle_order(order.pk, get_settings())
     # 5. The ledger asked by checkout, order or transaction alone.
     refuse_ledger_refunds(
@@ -134,7 +134,7 @@ def test_payment_api_refunds_through_every_road_share_one_bound(
     assert not answer.is_success
     assert answer.raw_response == {"error_code": "refund_exceeds_captured"}
     # 3. Cancel: the rest is refunded through Saleor, once.
-    configure(return_statuses="canceled", refund_to_credit_statuses="canceled")
+    configure(return_statuses="expired", refund_to_credit_statuses="canceled")
     Order.objects.filter(pk=order.pk).update(status="canceled")
     handle_order(order.pk, get_settings())
     handle_order(order.pk, get_settings())
