@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from saleor.app.models import App
 from saleor.channel.models import Channel
 from saleor.graphql.core.utils import to_global_id_or_none
 
 from saleor_storecredit import ledger
+from saleor_storecredit.dashboard.manifest import APP_IDENTIFIER, manifest_url
 from saleor_storecredit.demo.flows import COMPLETE, ORDER_PAYMENTS, PAY_REST
 from saleor_storecredit.models import StoreCreditWithdrawal
 from saleor_storecredit.verification import find_problems
@@ -267,11 +269,15 @@ def test_readme_manage_py_commands_run(shop, tmp_path, monkeypatch, capsys):
         call_command(*args)
         ran.append(args[0])
     assert ran == [
+        "storecredit_dashboard",
+        "storecredit_dashboard",
         "storecredit_verify",
         "storecredit_import",
         "storecredit_export",
         "storecredit_report",
     ]
+    assert App.objects.filter(identifier=APP_IDENTIFIER, is_active=True).exists()
+    assert manifest_url() in capsys.readouterr().out
     assert "payment" in (tmp_path / "ledger.csv").read_text() or (
         (tmp_path / "ledger.csv").read_text().count("\n") >= 2
     )
