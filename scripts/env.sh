@@ -121,3 +121,23 @@ resolve_saleor() {
 saleor_importable() {
     PYTHONPATH="$SALEOR_PATH" "$SALEOR_PYTHON" -c "import saleor${1:+, $1}" >/dev/null 2>&1
 }
+
+# Headless Chromium for the Dashboard pages' browser tests: Debian's package,
+# installed here when running as root. Exports STORECREDIT_CHROMIUM, or returns 1.
+ensure_chromium() {
+    local candidate
+    for candidate in "${STORECREDIT_CHROMIUM:-}" chromium chromium-browser google-chrome; do
+        [ -n "$candidate" ] || continue
+        if command -v "$candidate" >/dev/null 2>&1; then
+            export STORECREDIT_CHROMIUM="$(command -v "$candidate")"
+            return 0
+        fi
+    done
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "installing Chromium from Debian packages (Dashboard browser tests)"
+        if { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >&2; then
+            command -v chromium >/dev/null 2>&1 && export STORECREDIT_CHROMIUM="$(command -v chromium)" && return 0
+        fi
+    fi
+    return 1
+}

@@ -22,6 +22,20 @@ if saleor_importable; then
     say "Saleor suite against Saleor $version ($SALEOR_PYTHON)"
     # One database per Saleor version: --reuse-db must not mix their migrations.
     saleor_db="${DATABASE_URL}_saleor_$(echo "$version" | tr -c 'a-zA-Z0-9\n' _)"
+    if [ "${STORECREDIT_SKIP_BROWSER:-0}" != 1 ] && ensure_chromium; then
+        export STORECREDIT_ARTIFACTS="${STORECREDIT_ARTIFACTS:-$ROOT/.tmp/artifacts/dashboard}"
+        say "Dashboard browser tests with $STORECREDIT_CHROMIUM; screenshots in $STORECREDIT_ARTIFACTS"
+    else
+        export STORECREDIT_SKIP_BROWSER=1
+        cat >&2 <<'BANNER'
+
+################################################################################
+#  DASHBOARD BROWSER TESTS SKIPPED: no Chromium (or STORECREDIT_SKIP_BROWSER). #
+#  Install Debian's `chromium` (run this as root to have it installed), or    #
+#  set STORECREDIT_CHROMIUM to a Chromium/Chrome binary.                       #
+################################################################################
+BANNER
+    fi
     DATABASE_URL="$saleor_db" PYTHONPATH="$SALEOR_PATH" \
         "$SALEOR_PYTHON" -m pytest -c tests/saleor/pytest.ini --reuse-db "$@" tests/saleor || status=$?
 else

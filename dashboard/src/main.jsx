@@ -41,7 +41,8 @@ function App() {
 
   useEffect(() => {
     if (!page.widget || !ref.current) return undefined;
-    const observer = new ResizeObserver(() => reportHeight(document.documentElement.scrollHeight));
+    // The content's own height: the document's is never less than the iframe's.
+    const observer = new ResizeObserver(() => reportHeight(ref.current.scrollHeight));
     observer.observe(ref.current);
     return () => observer.disconnect();
   }, [page.widget, state.ready]);

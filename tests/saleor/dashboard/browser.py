@@ -37,9 +37,12 @@ FLAGS = [
 
 
 def find_chromium() -> str | None:
+    """STORECREDIT_CHROMIUM, else Chromium on PATH; None when told to skip."""
+    if os.environ.get("STORECREDIT_SKIP_BROWSER") == "1":
+        return None
     configured = os.environ.get("STORECREDIT_CHROMIUM")
     if configured:
-        return configured
+        return shutil.which(configured)
     return next(filter(None, map(shutil.which, CHROMIUM_NAMES)), None)
 
 

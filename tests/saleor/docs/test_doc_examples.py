@@ -19,11 +19,13 @@ from django.core.management import call_command
 from django.utils.module_loading import import_string
 from graphql import parse, print_ast
 from graphql.language.ast import OperationDefinition
+from saleor.app.models import App
 from saleor.channel.models import Channel
 from saleor.graphql.core.utils import to_global_id_or_none
 from saleor.order.models import Order
 
 from saleor_storecredit import ledger
+from saleor_storecredit.dashboard.manifest import APP_IDENTIFIER, manifest_url
 from saleor_storecredit.demo.flows import COMPLETE, ORDER_PAYMENTS, PAY_REST
 from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import StoreCreditWithdrawal
@@ -413,6 +415,8 @@ def test_documented_manage_py_commands_run(shop, tmp_path, monkeypatch, capsys):
         call_command(*args)
         ran.append(args[0])
     assert ran == [
+        "storecredit_dashboard",
+        "storecredit_dashboard",
         "storecredit_verify",
         "storecredit_import",
         "storecredit_export",
@@ -421,6 +425,8 @@ def test_documented_manage_py_commands_run(shop, tmp_path, monkeypatch, capsys):
         "storecredit_export",
     ]
     assert (tmp_path / "schema.graphql").exists()
+    assert App.objects.filter(identifier=APP_IDENTIFIER, is_active=True).exists()
+    assert manifest_url() in capsys.readouterr().out
 
 
 def test_readme_import_example_works_for_a_new_shop(shop, tmp_path, monkeypatch):

@@ -121,7 +121,7 @@ function LiabilityChart({ points, format, locale }) {
   const max = Math.max(1, ...points.map(point => point.amount));
   const barWidth = width / points.length;
   return (
-    <Box as="svg" viewBox={`0 0 ${width} ${height + 30}`} width="100%" role="img" aria-label="Outstanding liability per month" data-testid="liability-chart">
+    <Box as="svg" viewBox={`0 0 ${width} ${height + 30}`} width="100%" style={{ maxWidth: width }} role="img" aria-label="Outstanding liability per month" data-testid="liability-chart">
       {points.map((point, index) => {
         const barHeight = (point.amount / max) * height;
         return (
