@@ -38,9 +38,8 @@ from .validation import (
     validate_reason,
     validate_reference,
 )
-from .writer import require_room
+from .writer import ENTRY_FIELDS, require_room
 
-_ENTRY_FIELDS = [f for f in StoreCreditEntry._meta.concrete_fields if not f.primary_key]
 _LOT_FIELDS = [f for f in StoreCreditLot._meta.concrete_fields]
 
 
@@ -132,7 +131,7 @@ class _Batch:
             _copy(
                 cursor,
                 StoreCreditEntry,
-                [StoreCreditEntry._meta.pk, *_ENTRY_FIELDS],
+                [StoreCreditEntry._meta.pk, *ENTRY_FIELDS],
                 self.entries,
             )
             with cursor.cursor.copy(
@@ -178,7 +177,9 @@ def _copy(cursor, model, fields, objects) -> None:
             )
 
 
-def _checked(request: CreditRequest):
+def checked_credit(request: CreditRequest) -> dict:
+    """A credit's arguments, validated as `ledger.credit` needs them (one place
+    for single and batched credits)."""
     owner = validate_owner(request.owner)
     currency = validate_currency(request.currency)
     amount = validate_amount(request.amount, currency)
@@ -282,7 +283,7 @@ def credit_many(requests: list[CreditRequest]) -> list[CreditResult]:
     checked = {}
     for n, request in enumerate(requests):
         try:
-            checked[n] = _checked(request)
+            checked[n] = checked_credit(request)
         except StoreCreditError as error:
             results[n].error = error
     if not checked:

@@ -30,6 +30,7 @@ from ..models import (
 )
 from ..money import validate_amount, validate_currency
 from . import keys
+from .batches import CreditRequest, checked_credit
 from .locking import account_id, lock_account, replay
 from .validation import (
     fingerprint,
@@ -79,44 +80,39 @@ def credit(
 
     Accounts on hold still receive credit: a hold stops spending, not receiving.
     """
-    owner = validate_owner(owner)
-    currency = validate_currency(currency)
-    amount = validate_amount(amount, currency)
-    actor = validate_actor(actor)
-    key = keys.stored(idempotency_key, actor)
-    expires_at = validate_expiry(expires_at)
-    kind = validate_lot_kind(kind)
-    reason = validate_reason(reason)
-    customer_note, internal_note = validate_notes(customer_note, internal_note)
-    reference = validate_reference(reference) or NO_REFERENCE
-    request = fingerprint(
-        "credit",
-        amount=amount,
-        currency=currency,
-        kind=kind,
-        reason=reason,
-        expires_at=expires_at,
-        reference=reference,
-        customer_note=customer_note,
-        internal_note=internal_note,
+    c = checked_credit(
+        CreditRequest(
+            owner=owner,
+            amount=amount,
+            currency=currency,
+            idempotency_key=idempotency_key,
+            kind=kind,
+            reason=reason,
+            expires_at=expires_at,
+            reference=reference,
+            customer_note=customer_note,
+            internal_note=internal_note,
+            actor=actor,
+        )
     )
+    owner, currency, amount, key = c["owner"], c["currency"], c["amount"], c["key"]
     with transaction.atomic():
         account, prior = lock_account(owner, currency, key, create=True)
-        if replayed := replay(account, prior, key, request):
+        if replayed := replay(account, prior, key, c["fingerprint"]):
             return replayed
         return credit_locked(
             account,
             amount,
             entry_kind=EntryKind.CREDIT,
-            lot_kind=kind,
-            reason=reason,
-            expires_at=expires_at,
+            lot_kind=c["kind"],
+            reason=c["reason"],
+            expires_at=c["expires_at"],
             key=key,
-            fingerprint=request,
-            actor=actor,
-            reference=reference,
-            customer_note=customer_note,
-            internal_note=internal_note,
+            fingerprint=c["fingerprint"],
+            actor=c["actor"],
+            reference=c["reference"],
+            customer_note=c["customer_note"],
+            internal_note=c["internal_note"],
         )
 
 

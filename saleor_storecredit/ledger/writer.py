@@ -35,7 +35,7 @@ _ENTRY_TABLE = StoreCreditEntry._meta.db_table
 _LOT_TABLE = StoreCreditLot._meta.db_table
 _ACCOUNT_TABLE = StoreCreditAccount._meta.db_table
 _MOVEMENT_TABLE = StoreCreditLotMovement._meta.db_table
-_ENTRY_FIELDS = [f for f in StoreCreditEntry._meta.concrete_fields if not f.primary_key]
+ENTRY_FIELDS = [f for f in StoreCreditEntry._meta.concrete_fields if not f.primary_key]
 
 _WRITE_ENTRY = """
 new_entry AS (
@@ -53,8 +53,8 @@ new_entry AS (
     ) AS m(lot_id, amount, expires_at)
 )""".format(
     entry=_ENTRY_TABLE,
-    columns=", ".join(f'"{f.column}"' for f in _ENTRY_FIELDS),
-    values=", ".join(f"%(e{n})s" for n in range(len(_ENTRY_FIELDS))),
+    columns=", ".join(f'"{f.column}"' for f in ENTRY_FIELDS),
+    values=", ".join(f"%(e{n})s" for n in range(len(ENTRY_FIELDS))),
     account=_ACCOUNT_TABLE,
     movement=_MOVEMENT_TABLE,
 )
@@ -166,12 +166,12 @@ def append(
         **reference.as_fields(),
         **{f"{name}_id": linked.pk for name, linked in links.items()},
     }
-    for field in _ENTRY_FIELDS:
+    for field in ENTRY_FIELDS:
         if field.attname not in values:
             values[field.attname] = field.get_default()
     params = {
         f"e{n}": field.get_db_prep_save(values[field.attname], connection)
-        for n, field in enumerate(_ENTRY_FIELDS)
+        for n, field in enumerate(ENTRY_FIELDS)
     }
     params.update(
         balance=account.balance,
