@@ -10,7 +10,7 @@ from django.core.cache import cache
 from saleor_storecredit import ledger, notifications, withdrawals
 from saleor_storecredit.actors import Actor
 from saleor_storecredit.ledger.verification import find_problems
-from saleor_storecredit.models import StoreCreditEntry, StoreCreditLot
+from saleor_storecredit.models import StoreCreditEntry
 from saleor_storecredit.notifications import send_store_credit_notification_task
 from saleor_storecredit.notifications_config import StoreCreditNotifyEvent as Event
 
@@ -261,9 +261,8 @@ def test_withdrawal_request_tells_staff_and_decisions_tell_the_customer(
 
 
 def test_expired_credit_is_told(notified, customer_user):
-    entry = credit(customer_user, "4.00", expires_at=in_days(5))
-    StoreCreditLot.objects.filter(pk=entry.lot_id).update(expires_at=in_days(-1))
-    (expired,) = ledger.expire_due_lots()
+    credit(customer_user, "4.00", expires_at=in_days(5))
+    (expired,) = ledger.expire_due_lots(now=in_days(6))
 
     send_store_credit_notification_task.delay(Event.CREDIT_EXPIRED, expired.pk)
 
