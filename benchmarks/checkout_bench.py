@@ -164,6 +164,138 @@ def test_checkout_benchmark(
     assert Decimal(0) <= ratio
 
 
+GIFT_CARD_ADD = """
+mutation ($id: ID!, $code: String!) {
+  checkoutAddPromoCode(id: $id, promoCode: $code) {
+    checkout { id authorizeStatus chargeStatus totalPrice { gross { amount } } }
+    errors { code field message }
+  }
+}
+"""
+
+GIFT_CARD_REMOVE = """
+mutation ($id: ID!, $code: String!) {
+  checkoutRemovePromoCode(id: $id, promoCode: $code) {
+    checkout { id authorizeStatus }
+    errors { code field message }
+  }
+}
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_apply_benchmark(
+    user_api_client,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    give_credit,
+):
+    """Applying (and removing) store credit on a checkout against Saleor's own
+    gift-card path on an identical checkout: time and database queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from saleor.giftcard.models import GiftCard
+    from saleor.graphql.tests.utils import get_graphql_content
+
+    from saleor_storecredit.ledger.verification import find_problems
+    from tests.saleor.gateway.utils import (
+        APPLY,
+        REMOVE,
+        checkout_id,
+        checkout_total,
+    )
+
+    template_pk = customer_checkout.pk
+    total = checkout_total(customer_checkout)
+    give_credit(customer_user, total * 2)
+
+    def fresh_checkout():
+        from saleor.checkout.models import Checkout
+
+        return _copy_checkout(Checkout.objects.get(pk=template_pk))
+
+    def post(query, variables, field):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            content = get_graphql_content(
+                user_api_client.post_graphql(query, variables)
+            )
+            elapsed = time.perf_counter() - started
+        result = content["data"][field]
+        assert result["errors"] == [], result
+        return elapsed, len(queries)
+
+    def by_credit(measure):
+        variables = {"id": checkout_id(fresh_checkout())}
+        measure["credit apply"].append(
+            post(APPLY, variables, "storeCreditCheckoutApply")
+        )
+        measure["credit remove"].append(
+            post(REMOVE, variables, "storeCreditCheckoutRemove")
+        )
+
+    def by_gift_card(measure):
+        card = GiftCard.objects.create(
+            code=f"BENCH-{GiftCard.objects.count():06d}",
+            initial_balance_amount=total * 2,
+            current_balance_amount=total * 2,
+            currency="USD",
+            is_active=True,
+        )
+        variables = {"id": checkout_id(fresh_checkout()), "code": card.code}
+        measure["gift card apply"].append(
+            post(GIFT_CARD_ADD, variables, "checkoutAddPromoCode")
+        )
+        measure["gift card remove"].append(
+            post(GIFT_CARD_REMOVE, variables, "checkoutRemovePromoCode")
+        )
+
+    warm_up = {
+        k: []
+        for k in (
+            "credit apply",
+            "credit remove",
+            "gift card apply",
+            "gift card remove",
+        )
+    }
+    by_credit(warm_up)
+    by_gift_card(warm_up)
+    measure = {k: [] for k in warm_up}
+    for round_number in range(ROUNDS):
+        roads = (
+            (by_credit, by_gift_card) if round_number % 2 else (by_gift_card, by_credit)
+        )
+        for road in roads:
+            road(measure)
+
+    def ratio(action):
+        credit = measure[f"credit {action}"]
+        gift = measure[f"gift card {action}"]
+        per_round = [c[0] / g[0] for c, g in zip(credit, gift, strict=True)]
+        return statistics.median(per_round)
+
+    problems = find_problems()
+    print()
+    print(
+        f"apply benchmark, {ROUNDS} rounds, store credit vs gift card (checkoutAddPromoCode)"
+    )
+    for name, samples in measure.items():
+        times = [t for t, _ in samples]
+        queries = statistics.median(q for _, q in samples)
+        print(
+            f"  {name + ':':<20}median {statistics.median(times) * 1000:.1f} ms, "
+            f"{queries:g} queries"
+        )
+    print(
+        f"  ratio apply:        {ratio('apply'):.3f} (median of per-round ratios; target <= 1.10)"
+    )
+    print(f"  ratio remove:       {ratio('remove'):.3f}")
+    print(f"  ledger problems:    {len(problems)}")
+    assert problems == []
+
+
 def main(argv):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if "--rounds" in argv:

@@ -44,6 +44,7 @@ from .error_codes import StoreCreditErrorCode
 from .exceptions import IdempotencyConflict, InsufficientFunds, StoreCreditError
 from .ledger import keys
 from .ledger.validation import (
+    ExpiresAfter,
     fingerprint,
     validate_actor,
     validate_expiry,
@@ -162,11 +163,17 @@ class Request:
     amount: Decimal
     reason: str
     lot_kind: str
-    expires_at: datetime | None
+    expires_at: "datetime | ExpiresAfter | None"
     customer_note: str
     internal_note: str
     debit_mode: str
     actor: Actor
+
+    def expires_at_now(self) -> datetime | None:
+        """The date credit given now expires (a period counts from now)."""
+        if isinstance(self.expires_at, ExpiresAfter):
+            return self.expires_at.at(timezone.now())
+        return self.expires_at
 
     def fingerprint(self, selection: Selection) -> str:
         return fingerprint(
@@ -193,7 +200,7 @@ def validate_request(
     kind: str | None = None,
     internal_note: str = "",
     customer_note: str = "",
-    expires_at: datetime | None = None,
+    expires_at: "datetime | ExpiresAfter | None" = None,
     debit_mode: str = TAKE_AVAILABLE,
     actor: Actor,
 ) -> Request:
@@ -341,7 +348,7 @@ def start_job(
         amount=request.amount,
         reason=request.reason,
         lot_kind=request.lot_kind,
-        expires_at=request.expires_at,
+        expires_at=request.expires_at_now(),
         customer_note=request.customer_note,
         internal_note=request.internal_note,
         debit_mode=request.debit_mode,

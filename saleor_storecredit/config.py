@@ -11,13 +11,12 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from .exceptions import InvalidAmount
+from .ledger.validation import ExpiresAfter
 from .models import LotKind
 from .money import MAX_AMOUNT, to_decimal
 from .notifications_config import (
@@ -264,12 +263,10 @@ class StoreCreditSettings:
     def expiry_days_for(self, kind: str) -> int | None:
         return self.expiry_days.get(kind)
 
-    def expires_at_for(self, kind: str, now=None):
-        """When credit of `kind` given now expires under `expiry_days`; None: never."""
+    def expiry_for(self, kind: str) -> ExpiresAfter | None:
+        """How long credit of `kind` lasts under `expiry_days`; None: forever."""
         days = self.expiry_days_for(kind)
-        if not days:
-            return None
-        return (now or timezone.now()) + timedelta(days=days)
+        return ExpiresAfter(days) if days else None
 
 
 # --- parsing -------------------------------------------------------------------

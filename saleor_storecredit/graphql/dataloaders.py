@@ -211,3 +211,43 @@ class StoreCreditByOrderIdLoader(DataLoader[object, OrderCredit]):
             )
             for key in keys
         ]
+
+
+class OrderIdByPaymentReferenceLoader(DataLoader[tuple, object]):
+    """The order an entry paid for when it was booked before the order existed
+    (Payment API and checkout debits): through the Saleor payment, transaction
+    item or checkout the entry names. Three queries per batch at most."""
+
+    context_key = "storecredit_order_id_by_payment_reference"
+
+    def batch_load(self, keys):
+        from saleor.order.models import Order
+        from saleor.payment.models import Payment, TransactionItem
+
+        using = self.database_connection_name
+        payments = {k[0] for k in keys if k[0] is not None}
+        items = {k[1] for k in keys if k[1] is not None}
+        checkouts = {str(k[2]) for k in keys if k[2] is not None}
+        by_payment = dict(
+            Payment.objects.using(using)
+            .filter(pk__in=payments, order_id__isnull=False)
+            .values_list("pk", "order_id")
+        )
+        by_item = dict(
+            TransactionItem.objects.using(using)
+            .filter(token__in=items, order_id__isnull=False)
+            .values_list("token", "order_id")
+        )
+        by_checkout = {}
+        if checkouts:
+            by_checkout = dict(
+                Order.objects.using(using)
+                .filter(checkout_token__in=checkouts)
+                .values_list("checkout_token", "id")
+            )
+        return [
+            by_payment.get(payment)
+            or by_item.get(item)
+            or (by_checkout.get(str(checkout)) if checkout else None)
+            for payment, item, checkout in keys
+        ]

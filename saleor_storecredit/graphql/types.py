@@ -21,7 +21,11 @@ from saleor.graphql.order.types import Order
 
 from .. import models, saleor_compat
 from ..reports import Report
-from .dataloaders import StoreCreditAccountByIdLoader, UnspentLotsByAccountIdLoader
+from .dataloaders import (
+    OrderIdByPaymentReferenceLoader,
+    StoreCreditAccountByIdLoader,
+    UnspentLotsByAccountIdLoader,
+)
 from .enums import (
     StoreCreditAccountStatusEnum,
     StoreCreditBulkDebitModeEnum,
@@ -144,7 +148,13 @@ class StoreCreditTransaction(ModelObjectType[models.StoreCreditEntry]):
         required=True,
         description="The account the transaction belongs to.",
     )
-    order = graphene.Field(Order, description="The order the credit moved for.")
+    order = graphene.Field(
+        Order,
+        description=(
+            "The order the credit moved for. A checkout's payment is booked before "
+            "its order exists; it shows the order Saleor created from it."
+        ),
+    )
     order_id = UUID(description="ID of the order the credit moved for, if any.")
     checkout_id = UUID(description="ID of the checkout the credit moved for, if any.")
     transaction_item_id = UUID(
@@ -188,11 +198,28 @@ class StoreCreditTransaction(ModelObjectType[models.StoreCreditEntry]):
         return _account(root, info)
 
     @staticmethod
-    def resolve_order(root: models.StoreCreditEntry, info: ResolveInfo):
-        if root.order_id is None:
+    def resolve_order_id(root: models.StoreCreditEntry, info: ResolveInfo):
+        if root.order_id is not None:
+            return root.order_id
+        reference = (root.payment_id, root.transaction_id, root.checkout_id)
+        if reference == (None, None, None):
             return None
-        # Saleor's Order type reads its wrapper (`root.node`), never a bare model.
-        return saleor_compat.load_order(info.context, root.order_id)
+        # Booked before its order existed (a checkout's payment): the order Saleor
+        # made of that payment, transaction item or checkout.
+        return OrderIdByPaymentReferenceLoader(info.context).load(reference)
+
+    @staticmethod
+    def resolve_order(root: models.StoreCreditEntry, info: ResolveInfo):
+        def load(order_id):
+            # Saleor's Order type reads its wrapper (`root.node`), not a bare model.
+            return (
+                saleor_compat.load_order(info.context, order_id) if order_id else None
+            )
+
+        order_id = StoreCreditTransaction.resolve_order_id(root, info)
+        if order_id is None or not hasattr(order_id, "then"):
+            return load(order_id)
+        return order_id.then(load)
 
     @staticmethod
     def resolve_transaction_item_id(root: models.StoreCreditEntry, _info):

@@ -28,6 +28,7 @@ from .operations import (
     reverse,
     transfer,
 )
+from .validation import ExpiresAfter
 
 __all__ = [
     "MAX_CALLER_KEY_LENGTH",
@@ -35,6 +36,7 @@ __all__ = [
     "UNCHANGED",
     "CreditRequest",
     "CreditResult",
+    "ExpiresAfter",
     "credit_many",
     "TransferResult",
     "adjust",

@@ -29,6 +29,7 @@ from ..models import (
 from ..money import validate_amount, validate_currency
 from . import keys
 from .validation import (
+    ExpiresAfter,
     fingerprint,
     validate_actor,
     validate_expiry,
@@ -203,6 +204,8 @@ def checked_credit(request: CreditRequest) -> dict:
         customer_note=customer_note,
         internal_note=internal_note,
     )
+    if isinstance(expires_at, ExpiresAfter):
+        expires_at = expires_at.at(timezone.now())
     return dict(
         owner=owner,
         currency=currency,

@@ -7,7 +7,8 @@ the database raise (bad encodings, out-of-range ids, over-long text).
 import hashlib
 import json
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
@@ -69,9 +70,45 @@ def validate_notes(customer_note, internal_note) -> tuple[str, str]:
     )
 
 
-def validate_expiry(expires_at: datetime | None) -> datetime | None:
+@dataclass(frozen=True)
+class ExpiresAfter:
+    """Expiry as a period from when the credit is booked (`expiry_days`).
+
+    A retry of the same request asks for the same period, so it is recognised as
+    the same request, though the date the period gives moves with the clock."""
+
+    days: int
+
+    def __str__(self):
+        return f"{self.days} days after booking"
+
+    def at(self, now: datetime) -> datetime:
+        return now + timedelta(days=self.days)
+
+
+def validate_expiry(
+    expires_at: "datetime | ExpiresAfter | None",
+) -> "datetime | ExpiresAfter | None":
+    """A future, zone-aware date (or a period that gives one), or None: never."""
     if expires_at is None:
         return None
+    if isinstance(expires_at, ExpiresAfter):
+        days = expires_at.days
+        if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
+            raise StoreCreditError(
+                "Expiry days must be a positive whole number.",
+                code=StoreCreditErrorCode.INVALID_EXPIRY,
+                field="expires_at",
+            )
+        try:
+            validate_expiry(expires_at.at(timezone.now()))
+        except OverflowError:
+            raise StoreCreditError(
+                "Expiry is too far in the future.",
+                code=StoreCreditErrorCode.INVALID_EXPIRY,
+                field="expires_at",
+            ) from None
+        return expires_at
     if not isinstance(expires_at, datetime) or timezone.is_naive(expires_at):
         raise StoreCreditError(
             "Expiry must be a date and time with a time zone.",
@@ -216,6 +253,8 @@ def fingerprint(operation: str, **arguments) -> str:
             return [value.type, value.user_id, value.app_id]
         if value is None or isinstance(value, bool | int | str):
             return value
+        if isinstance(value, ExpiresAfter):
+            return {"expires_after_days": value.days}
         return str(value)
 
     payload = {"op": operation, **{k: plain(v) for k, v in arguments.items()}}

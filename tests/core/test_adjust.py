@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -102,3 +103,55 @@ def test_adjustment_reason_must_fit(account, customer):
                 customer, "-1", "USD", idempotency_key="fix", reason=reason
             ),
         )
+
+
+def test_a_retried_credit_with_a_configured_expiry_is_the_same_entry(customer):
+    """A period of days (`expiry_days`) is what was asked: a retry a moment
+    later asks for the same, and another period is another request."""
+    first = ledger.adjust(
+        customer,
+        "25.00",
+        "USD",
+        idempotency_key="ticket-1",
+        reason=Reason.MANUAL,
+        kind=LotKind.STORE_CREDIT,
+        expires_at=ledger.ExpiresAfter(365),
+    )
+    again = ledger.adjust(
+        customer,
+        "25.00",
+        "USD",
+        idempotency_key="ticket-1",
+        reason=Reason.MANUAL,
+        kind=LotKind.STORE_CREDIT,
+        expires_at=ledger.ExpiresAfter(365),
+    )
+    assert again.pk == first.pk
+    assert balance_of(first.account) == (Decimal("25.00"), Decimal(0))
+    assert abs(first.lot.expires_at - in_days(365)) < timedelta(minutes=5)
+    refused(
+        StoreCreditErrorCode.IDEMPOTENCY_KEY_REUSED,
+        lambda: ledger.adjust(
+            customer,
+            "25.00",
+            "USD",
+            idempotency_key="ticket-1",
+            reason=Reason.MANUAL,
+            kind=LotKind.STORE_CREDIT,
+            expires_at=ledger.ExpiresAfter(30),
+        ),
+    )
+
+
+@pytest.mark.parametrize("days", [0, -1, True, 1.5, "30", 10**9])
+def test_bad_expiry_periods_are_refused(customer, days):
+    refused(
+        StoreCreditErrorCode.INVALID_EXPIRY,
+        lambda: ledger.adjust(
+            customer,
+            "5.00",
+            "USD",
+            idempotency_key="p",
+            expires_at=ledger.ExpiresAfter(days),
+        ),
+    )

@@ -19,6 +19,7 @@ from saleor_storecredit.models import (
     StoreCreditAccount,
     StoreCreditBulkJob,
     StoreCreditEntry,
+    StoreCreditLot,
 )
 
 ACTOR = Actor("staff", user_id=1)
@@ -391,3 +392,20 @@ def test_dry_run_after_a_job_reports_what_it_did(db):
 
     assert report.total_amount == Decimal("15.00")
     assert not report.capped and len(report.items) == 3
+
+
+def test_a_retried_start_with_a_configured_expiry_is_the_same_job(db):
+    """`expiry_days` gives a period; the date it gives moves with the clock, the
+    request does not."""
+    customers = make_customers(2)
+    job = start(customers, expires_at=ledger.ExpiresAfter(365))
+
+    assert start(customers, expires_at=ledger.ExpiresAfter(365)) == job
+    with pytest.raises(IdempotencyConflict):
+        start(customers, expires_at=ledger.ExpiresAfter(30))
+    job = bulk_jobs.run_job(job.pk)
+
+    expected = timezone.now() + timedelta(days=365)
+    lots = StoreCreditLot.objects.all()
+    assert job.done == 2 and len(lots) == 2
+    assert all(abs(lot.expires_at - expected) < timedelta(minutes=5) for lot in lots)

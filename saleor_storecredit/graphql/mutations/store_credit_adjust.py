@@ -7,7 +7,7 @@ from saleor.graphql.core.types import BaseInputObjectType
 from ... import ledger
 from ...bulk_jobs import lot_kind_for
 from ...config import get_settings
-from ...models import Reason, StoreCreditEntry
+from ...models import Reason
 from ...money import validate_currency
 from ...notifications import notify_entry
 from ..enums import StoreCreditAdjustReasonEnum, StoreCreditKindEnum
@@ -77,9 +77,8 @@ class StoreCreditAdjust(StoreCreditStaffMutation):
         kind = input.get("kind") or lot_kind_for(reason)
         expires_at = input.get("expires_at")
         if expires_at is None and _is_credit(input["amount"]):
-            expires_at = _default_expiry(
-                customer, currency, input["idempotency_key"], kind
-            )
+            # A period, not a date: a retry asks for the same thing.
+            expires_at = get_settings().expiry_for(kind)
         entry = ledger.adjust(
             customer,
             input["amount"],
@@ -101,20 +100,3 @@ def _is_credit(amount) -> bool:
         return amount > 0
     except TypeError:
         return False  # the ledger refuses it with a coded error
-
-
-def _default_expiry(customer, currency, idempotency_key, kind):
-    """`expiry_days` of the kind; a retry (same key) keeps the first expiry, so it
-    is recognised as the same request."""
-    earlier = (
-        StoreCreditEntry.objects.filter(
-            account__user_id=customer.pk,
-            account__currency=currency,
-            idempotency_key=idempotency_key,
-        )
-        .select_related("lot")
-        .first()
-    )
-    if earlier is not None:
-        return earlier.lot.expires_at if earlier.lot is not None else None
-    return get_settings().expires_at_for(kind)

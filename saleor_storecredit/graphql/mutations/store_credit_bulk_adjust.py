@@ -155,7 +155,7 @@ class StoreCreditBulkAdjust(StoreCreditStaffMutation):
         kind = input.get("kind") or bulk_jobs.lot_kind_for(reason)
         expires_at = input.get("expires_at")
         if expires_at is None and input["amount"] > 0:
-            expires_at = get_settings().expires_at_for(kind)
+            expires_at = get_settings().expiry_for(kind)
         request = bulk_jobs.validate_request(
             input["amount"],
             currency,

@@ -24,7 +24,8 @@ from saleor.channel.models import Channel
 from saleor.graphql.core.utils import to_global_id_or_none
 from saleor.order.models import Order
 
-from saleor_storecredit import ledger
+from saleor_storecredit import bulk_jobs, ledger
+from saleor_storecredit.actors import Actor
 from saleor_storecredit.dashboard.manifest import APP_IDENTIFIER, manifest_url
 from saleor_storecredit.demo.flows import COMPLETE, ORDER_PAYMENTS, PAY_REST
 from saleor_storecredit.ledger.verification import find_problems
@@ -236,6 +237,19 @@ def _bulk_job(shop, customer_type):
     return {"id": data["storeCreditBulkAdjust"]["job"]["id"]}
 
 
+def _waiting_bulk_job(shop, customer_type):
+    """A job no worker has picked up yet (started through the service, whose
+    task the GraphQL path would run at once here)."""
+    _bulk(shop, customer_type)
+    staff = shop.clients["staff"].user
+    job, _ = bulk_jobs.start_job(
+        bulk_jobs.Selection.of(customer_type_ids=[customer_type.pk]),
+        bulk_jobs.validate_request("5.00", "USD", actor=Actor.staff(staff)),
+        "waiting",
+    )
+    return {"id": to_global_id_or_none(job)}
+
+
 def _refund(shop):
     return {"id": shop.order_paid_partly_with_credit()}
 
@@ -312,6 +326,9 @@ SCENARIOS = {
     "CustomersWithCredit": ("staff", lambda shop, **_: shop.credit() and {}, None),
     "Adjust": ("staff", lambda shop, **_: {}, "storeCreditAdjust"),
     "Bulk": ("staff", lambda shop, customer_type, **_: _with_customer_type(shop, customer_type) or {"dryRun": True}, "storeCreditBulkAdjust"),
+    "BulkJob": ("staff", lambda shop, customer_type, **_: _bulk_job(shop, customer_type), None),
+    "BulkJobs": ("staff", lambda shop, customer_type, **_: _bulk_job(shop, customer_type) and {}, None),
+    "CancelBulkJob": ("staff", lambda shop, customer_type, **_: _waiting_bulk_job(shop, customer_type), "storeCreditBulkJobCancel"),
     "RedeemForCustomer": ("staff", lambda shop, gift_card, **_: _gift_card(shop, gift_card), "storeCreditRedeemGiftCard"),
     "Hold": ("staff", lambda shop, **_: _account_id(shop), "storeCreditAccountUpdate"),
     "Pending": ("staff", lambda shop, **_: _pending_withdrawal(shop) and {}, None),

@@ -39,6 +39,27 @@ def test_full_payment_debits_once_and_creates_a_paid_order(
     debits = StoreCreditEntry.objects.filter(kind=EntryKind.DEBIT)
     assert [(e.amount, e.payment_id) for e in debits] == [(-total, payment.pk)]
 
+    # The debit was booked before the order existed; its history row shows it.
+    history = get_graphql_content(user_api_client.post_graphql(MY_HISTORY))
+    (account,) = history["data"]["storeCreditAccounts"]["edges"]
+    rows = [edge["node"] for edge in account["node"]["transactions"]["edges"]]
+    paid = [row for row in rows if row["kind"] == "DEBIT"]
+    order_global_id = graphene.Node.to_global_id("Order", payment.order_id)
+    assert paid == [
+        {
+            "kind": "DEBIT",
+            "orderId": str(payment.order_id),
+            "order": {"id": order_global_id},
+        }
+    ]
+
+
+MY_HISTORY = """
+{ storeCreditAccounts(first: 5) { edges { node {
+  transactions(first: 10) { edges { node { kind orderId order { id } } } }
+} } } }
+"""
+
 
 def test_payment_fails_without_enough_credit_and_moves_nothing(
     user_api_client,
