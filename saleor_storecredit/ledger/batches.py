@@ -26,18 +26,10 @@ from ..models import (
     StoreCreditLot,
     StoreCreditLotMovement,
 )
-from ..money import validate_amount, validate_currency
 from . import keys
+from .requests import check_request
 from .validation import (
-    ExpiresAfter,
     fingerprint,
-    validate_actor,
-    validate_expiry,
-    validate_lot_kind,
-    validate_notes,
-    validate_owner,
-    validate_reason,
-    validate_reference,
 )
 from .writer import ENTRY_FIELDS, require_room
 
@@ -181,44 +173,33 @@ def _copy(cursor, model, fields, objects) -> None:
 def checked_credit(request: CreditRequest) -> dict:
     """A credit's arguments, validated as `ledger.credit` needs them (one place
     for single and batched credits)."""
-    owner = validate_owner(request.owner)
-    currency = validate_currency(request.currency)
-    amount = validate_amount(request.amount, currency)
-    actor = validate_actor(request.actor)
-    key = keys.stored(request.idempotency_key, actor)
-    expires_at = validate_expiry(request.expires_at)
-    kind = validate_lot_kind(request.kind)
-    reason = validate_reason(request.reason)
-    customer_note, internal_note = validate_notes(
-        request.customer_note, request.internal_note
-    )
-    reference = validate_reference(request.reference) or NO_REFERENCE
-    request_hash = fingerprint(
+    r = check_request(
         "credit",
-        amount=amount,
-        currency=currency,
-        kind=kind,
-        reason=reason,
-        expires_at=expires_at,
-        reference=reference,
-        customer_note=customer_note,
-        internal_note=internal_note,
+        owner=request.owner,
+        amount=request.amount,
+        currency=request.currency,
+        idempotency_key=request.idempotency_key,
+        actor=request.actor,
+        reason=request.reason,
+        reference=request.reference,
+        customer_note=request.customer_note,
+        internal_note=request.internal_note,
+        kind=request.kind,
+        expires_at=request.expires_at,
     )
-    if isinstance(expires_at, ExpiresAfter):
-        expires_at = expires_at.at(timezone.now())
     return dict(
-        owner=owner,
-        currency=currency,
-        amount=amount,
-        actor=actor,
-        key=key,
-        expires_at=expires_at,
-        kind=kind,
-        reason=reason,
-        customer_note=customer_note,
-        internal_note=internal_note,
-        reference=reference,
-        fingerprint=request_hash,
+        owner=r.owner,
+        currency=r.currency,
+        amount=r.amount,
+        actor=r.actor,
+        key=r.key,
+        expires_at=r.expires_at,
+        kind=r.kind,
+        reason=r.reason,
+        customer_note=r.customer_note,
+        internal_note=r.internal_note,
+        reference=r.reference,
+        fingerprint=r.fingerprint,
     )
 
 

@@ -9,15 +9,14 @@ from ..actors import NO_REFERENCE, SYSTEM, Actor, Reference
 from ..error_codes import StoreCreditErrorCode
 from ..exceptions import StoreCreditError
 from ..models import EntryKind, HoldStatus, Reason, StoreCreditEntry, StoreCreditHold
-from ..money import validate_amount, validate_currency
+from ..money import validate_amount
 from . import keys
 from .locking import lock_account, lock_hold, replay
+from .requests import check_request
 from .validation import (
     fingerprint,
     validate_actor,
     validate_notes,
-    validate_owner,
-    validate_reason,
     validate_reference,
 )
 from .writer import (
@@ -42,50 +41,45 @@ def authorize(
     actor: Actor = SYSTEM,
 ) -> StoreCreditHold:
     """Reserve credit for a later capture; the balance stays, `available` drops."""
-    owner = validate_owner(owner)
-    currency = validate_currency(currency)
-    amount = validate_amount(amount, currency)
-    actor = validate_actor(actor)
-    key = keys.stored(idempotency_key, actor)
-    reason = validate_reason(reason)
-    customer_note, internal_note = validate_notes(customer_note, internal_note)
-    reference = validate_reference(reference) or NO_REFERENCE
-    request = fingerprint(
+    r = check_request(
         "authorize",
+        owner=owner,
         amount=amount,
         currency=currency,
+        idempotency_key=idempotency_key,
+        actor=actor,
         reason=reason,
         reference=reference,
         customer_note=customer_note,
         internal_note=internal_note,
     )
     with transaction.atomic():
-        account, prior = lock_account(owner, currency, key)
-        if replayed := replay(account, prior, key, request):
+        account, prior = lock_account(r.owner, r.currency, r.key)
+        if replayed := replay(account, prior, r.key, r.fingerprint):
             hold = StoreCreditHold.objects.get(pk=replayed.hold_id)
             hold.account = account
             return hold
-        account = spendable(require_account(account, currency))
+        account = spendable(require_account(account, r.currency))
         require_spendable(account)
-        require_available(account, amount)
+        require_available(account, r.amount)
         hold_reference = {
-            k: v for k, v in reference.as_fields().items() if k != "gift_card_id"
+            k: v for k, v in r.reference.as_fields().items() if k != "gift_card_id"
         }
         hold = StoreCreditHold.objects.create(
-            account=account, amount=amount, reason=reason, **hold_reference
+            account=account, amount=r.amount, reason=r.reason, **hold_reference
         )
         append(
             account,
             kind=EntryKind.AUTHORIZATION,
-            reason=reason,
+            reason=r.reason,
             amount=Decimal(0),
-            held_change=amount,
-            key=key,
-            fingerprint=request,
-            actor=actor,
-            reference=reference,
-            customer_note=customer_note,
-            internal_note=internal_note,
+            held_change=r.amount,
+            key=r.key,
+            fingerprint=r.fingerprint,
+            actor=r.actor,
+            reference=r.reference,
+            customer_note=r.customer_note,
+            internal_note=r.internal_note,
             hold=hold,
         )
         return hold

@@ -32,16 +32,13 @@ from ..money import validate_amount, validate_currency
 from . import keys
 from .batches import CreditRequest, checked_credit
 from .locking import account_id, lock_account, replay
+from .requests import check_request
 from .validation import (
     fingerprint,
     validate_actor,
-    validate_expiry,
     validate_id,
-    validate_lot_kind,
     validate_notes,
     validate_owner,
-    validate_reason,
-    validate_reference,
 )
 from .writer import (
     append,
@@ -129,40 +126,35 @@ def debit(
     actor: Actor = SYSTEM,
 ) -> StoreCreditEntry:
     """Spend available credit at once (no hold). Refused while the account is on hold."""
-    owner = validate_owner(owner)
-    currency = validate_currency(currency)
-    amount = validate_amount(amount, currency)
-    actor = validate_actor(actor)
-    key = keys.stored(idempotency_key, actor)
-    reason = validate_reason(reason)
-    customer_note, internal_note = validate_notes(customer_note, internal_note)
-    reference = validate_reference(reference) or NO_REFERENCE
-    request = fingerprint(
+    r = check_request(
         "debit",
+        owner=owner,
         amount=amount,
         currency=currency,
+        idempotency_key=idempotency_key,
+        actor=actor,
         reason=reason,
         reference=reference,
         customer_note=customer_note,
         internal_note=internal_note,
     )
     with transaction.atomic():
-        account, prior = lock_account(owner, currency, key)
-        if replayed := replay(account, prior, key, request):
+        account, prior = lock_account(r.owner, r.currency, r.key)
+        if replayed := replay(account, prior, r.key, r.fingerprint):
             return replayed
-        account = spendable(require_account(account, currency))
+        account = spendable(require_account(account, r.currency))
         require_spendable(account)
         return debit_locked(
             account,
-            amount,
+            r.amount,
             kind=EntryKind.DEBIT,
-            reason=reason,
-            key=key,
-            fingerprint=request,
-            actor=actor,
-            reference=reference,
-            customer_note=customer_note,
-            internal_note=internal_note,
+            reason=r.reason,
+            key=r.key,
+            fingerprint=r.fingerprint,
+            actor=r.actor,
+            reference=r.reference,
+            customer_note=r.customer_note,
+            internal_note=r.internal_note,
         )
 
 
@@ -243,58 +235,51 @@ def refund(
     (transaction, payment, order, checkout) share it. Accounts on hold still
     receive refunds.
     """
-    owner = validate_owner(owner)
-    currency = validate_currency(currency)
-    amount = validate_amount(amount, currency)
-    actor = validate_actor(actor)
-    key = keys.stored(idempotency_key, actor)
-    expires_at = validate_expiry(expires_at)
-    kind = validate_lot_kind(kind)
-    reason = validate_reason(reason)
-    customer_note, internal_note = validate_notes(customer_note, internal_note)
-    reference = validate_reference(reference)
-    if reference is None or reference.refund_key() is None:
+    r = check_request(
+        "refund",
+        owner=owner,
+        amount=amount,
+        currency=currency,
+        idempotency_key=idempotency_key,
+        actor=actor,
+        reason=reason,
+        reference=reference,
+        customer_note=customer_note,
+        internal_note=internal_note,
+        kind=kind,
+        expires_at=expires_at,
+    )
+    if r.reference.refund_key() is None:
         raise StoreCreditError(
             "A refund needs the order, payment or transaction it refunds.",
             code=StoreCreditErrorCode.REQUIRED,
             field="reference",
         )
-    request = fingerprint(
-        "refund",
-        amount=amount,
-        currency=currency,
-        kind=kind,
-        reason=reason,
-        expires_at=expires_at,
-        reference=reference,
-        customer_note=customer_note,
-        internal_note=internal_note,
-    )
     with transaction.atomic():
-        account, prior = lock_account(owner, currency, key)
-        if replayed := replay(account, prior, key, request):
+        account, prior = lock_account(r.owner, r.currency, r.key)
+        if replayed := replay(account, prior, r.key, r.fingerprint):
             return replayed
-        refundable = refundable_amount(account, reference)
-        if amount > refundable:
+        refundable = refundable_amount(account, r.reference)
+        if r.amount > refundable:
             raise StoreCreditError(
-                f"At most {refundable} {currency} can be refunded to store credit "
+                f"At most {refundable} {r.currency} can be refunded to store credit "
                 "for this payment.",
                 code=StoreCreditErrorCode.REFUND_EXCEEDS_CAPTURED,
                 field="amount",
             )
         return credit_locked(
             account,
-            amount,
+            r.amount,
             entry_kind=EntryKind.REFUND,
-            lot_kind=kind,
-            reason=reason,
-            expires_at=expires_at,
-            key=key,
-            fingerprint=request,
-            actor=actor,
-            reference=reference,
-            customer_note=customer_note,
-            internal_note=internal_note,
+            lot_kind=r.kind,
+            reason=r.reason,
+            expires_at=r.expires_at,
+            key=r.key,
+            fingerprint=r.fingerprint,
+            actor=r.actor,
+            reference=r.reference,
+            customer_note=r.customer_note,
+            internal_note=r.internal_note,
         )
 
 
@@ -317,25 +302,32 @@ def adjust(
     A debit may take only available credit (never held credit, never below zero)
     and works on accounts on hold: staff correct what customers cannot spend.
     """
-    owner = validate_owner(owner)
-    currency = validate_currency(currency)
-    amount = validate_amount(amount, currency, allow_negative=True)
-    actor = validate_actor(actor)
-    key = keys.stored(idempotency_key, actor)
-    expires_at = validate_expiry(expires_at)
-    if amount > 0:
+    r = check_request(
+        "adjust",
+        owner=owner,
+        amount=amount,
+        currency=currency,
+        idempotency_key=idempotency_key,
+        actor=actor,
+        reason=reason,
+        reference=reference,
+        customer_note=customer_note,
+        internal_note=internal_note,
+        allow_negative=True,
+    )
+    if r.amount > 0:
         return credit(
-            owner,
-            amount,
-            currency,
-            idempotency_key=key,
+            r.owner,
+            r.amount,
+            r.currency,
+            idempotency_key=r.key,
             kind=kind,
-            reason=reason,
+            reason=r.reason,
             expires_at=expires_at,
-            reference=reference,
-            customer_note=customer_note,
-            internal_note=internal_note,
-            actor=actor,
+            reference=r.reference,
+            customer_note=r.customer_note,
+            internal_note=r.internal_note,
+            actor=r.actor,
         )
     if expires_at is not None:
         raise StoreCreditError(
@@ -343,34 +335,22 @@ def adjust(
             code=StoreCreditErrorCode.INVALID_EXPIRY,
             field="expires_at",
         )
-    reason = validate_reason(reason)
-    customer_note, internal_note = validate_notes(customer_note, internal_note)
-    reference = validate_reference(reference) or NO_REFERENCE
-    request = fingerprint(
-        "adjust",
-        amount=amount,
-        currency=currency,
-        reason=reason,
-        reference=reference,
-        customer_note=customer_note,
-        internal_note=internal_note,
-    )
     with transaction.atomic():
-        account, prior = lock_account(owner, currency, key)
-        if replayed := replay(account, prior, key, request):
+        account, prior = lock_account(r.owner, r.currency, r.key)
+        if replayed := replay(account, prior, r.key, r.fingerprint):
             return replayed
-        account = spendable(require_account(account, currency))
+        account = spendable(require_account(account, r.currency))
         return debit_locked(
             account,
-            -amount,
+            -r.amount,
             kind=EntryKind.DEBIT,
-            reason=reason,
-            key=key,
-            fingerprint=request,
-            actor=actor,
-            reference=reference,
-            customer_note=customer_note,
-            internal_note=internal_note,
+            reason=r.reason,
+            key=r.key,
+            fingerprint=r.fingerprint,
+            actor=r.actor,
+            reference=r.reference,
+            customer_note=r.customer_note,
+            internal_note=r.internal_note,
         )
 
 

@@ -108,39 +108,24 @@ def test_adjustment_reason_must_fit(account, customer):
 def test_a_retried_credit_with_a_configured_expiry_is_the_same_entry(customer):
     """A period of days (`expiry_days`) is what was asked: a retry a moment
     later asks for the same, and another period is another request."""
-    first = ledger.adjust(
-        customer,
-        "25.00",
-        "USD",
-        idempotency_key="ticket-1",
-        reason=Reason.MANUAL,
-        kind=LotKind.STORE_CREDIT,
-        expires_at=ledger.ExpiresAfter(365),
-    )
-    again = ledger.adjust(
-        customer,
-        "25.00",
-        "USD",
-        idempotency_key="ticket-1",
-        reason=Reason.MANUAL,
-        kind=LotKind.STORE_CREDIT,
-        expires_at=ledger.ExpiresAfter(365),
-    )
-    assert again.pk == first.pk
-    assert balance_of(first.account) == (Decimal("25.00"), Decimal(0))
-    assert abs(first.lot.expires_at - in_days(365)) < timedelta(minutes=5)
-    refused(
-        StoreCreditErrorCode.IDEMPOTENCY_KEY_REUSED,
-        lambda: ledger.adjust(
+
+    def credit_for(days):
+        return ledger.adjust(
             customer,
             "25.00",
             "USD",
             idempotency_key="ticket-1",
             reason=Reason.MANUAL,
             kind=LotKind.STORE_CREDIT,
-            expires_at=ledger.ExpiresAfter(30),
-        ),
-    )
+            expires_at=ledger.ExpiresAfter(days),
+        )
+
+    first = credit_for(365)
+    again = credit_for(365)
+    assert again.pk == first.pk
+    assert balance_of(first.account) == (Decimal("25.00"), Decimal(0))
+    assert abs(first.lot.expires_at - in_days(365)) < timedelta(minutes=5)
+    refused(StoreCreditErrorCode.IDEMPOTENCY_KEY_REUSED, lambda: credit_for(30))
 
 
 @pytest.mark.parametrize("days", [0, -1, True, 1.5, "30", 10**9])
