@@ -2,7 +2,7 @@
 // token a page ever uses is the one the Dashboard sends in "handshake" (or
 // "tokenRefresh"); AppBridge accepts messages only from the embedding origin.
 import { actions, AppBridge } from "@saleor/app-sdk/app-bridge";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 let bridge;
 
@@ -47,7 +47,36 @@ export function reportHeight(height) {
   }
 }
 
+// The Dashboard answers refreshEntity by refetching its own page; it never
+// reloads a widget's iframe. Pages of this app open in other frames of the same
+// Dashboard (the customer widget under its "Store credit…" popup) hear about a
+// change here instead. Same origin only; the message carries no data.
+const CHANNEL = "storecredit.dashboard";
+const SENDER = Math.random().toString(36).slice(2);
+
+function announceCreditChange() {
+  if (typeof BroadcastChannel === "undefined") return;
+  const channel = new BroadcastChannel(CHANNEL);
+  channel.postMessage({ type: "credit-changed", sender: SENDER });
+  channel.close();
+}
+
+/** Run `callback` when another frame of this app changed credit. */
+export function useCreditChanges(callback) {
+  const latest = useRef(callback);
+  latest.current = callback;
+  useEffect(() => {
+    if (typeof BroadcastChannel === "undefined") return undefined;
+    const channel = new BroadcastChannel(CHANNEL);
+    channel.onmessage = event => {
+      if (event.data?.type === "credit-changed" && event.data.sender !== SENDER) latest.current();
+    };
+    return () => channel.close();
+  }, []);
+}
+
 export function refreshEntity() {
+  announceCreditChange();
   return getBridge()
     .dispatch(actions.RefreshEntity())
     .catch(() => {});

@@ -11,7 +11,7 @@ const ACCOUNT_FIELDS = `
 
 const TRANSACTION_FIELDS = `
   id createdAt kind reason currency
-  amount { amount } balanceAfter { amount }
+  amount { amount } heldChange { amount } balanceAfter { amount }
   customerNote internalNote orderId
   actor { type user { email } app { name } }
 `;
@@ -68,11 +68,23 @@ query StoreCreditOrder($order: ID!) {
 }`;
 
 export const REFUND_TRANSACTION = `
-mutation StoreCreditDashboardRefund($id: ID!, $amount: PositiveDecimal!) {
-  transactionRequestAction(id: $id, actionType: REFUND, amount: $amount) {
+mutation StoreCreditDashboardRefund($id: ID!, $amount: PositiveDecimal!, $reason: ID) {
+  transactionRequestAction(id: $id, actionType: REFUND, amount: $amount, refundReasonReference: $reason) {
     transaction { id chargedAmount { amount } refundedAmount { amount } }
     errors { field code message }
   }
+}`;
+
+// Shops that set a refund reason type (Saleor 3.22+) require staff to name a
+// reason (a Page of that type) for every transaction refund.
+export const REFUND_REASONS = `
+query StoreCreditDashboardRefundReasons {
+  refundSettings { reasonReferenceType { id name } }
+}`;
+
+export const REFUND_REASON_PAGES = `
+query StoreCreditDashboardRefundReasonPages($type: ID!) {
+  pages(first: 100, filter: { pageTypes: [$type] }) { edges { node { id title } } }
 }`;
 
 export const ACCOUNTS = `

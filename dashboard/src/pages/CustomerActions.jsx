@@ -61,7 +61,7 @@ export function CustomerActions({ state, params }) {
       <AdjustForm
         token={state.token}
         customerId={customerId}
-        currencies={currencies.data.shop.channelCurrencies}
+        currencies={ownCurrenciesFirst(accounts, currencies.data.shop.channelCurrencies)}
         onDone={changed}
         locale={state.locale}
       />
@@ -78,6 +78,13 @@ export function CustomerActions({ state, params }) {
       </Section>
     </Page>
   );
+}
+
+// The customer's own currencies first (the form starts with the first), then
+// the shop's other channel currencies.
+function ownCurrenciesFirst(accounts, channelCurrencies) {
+  const own = accounts.map(account => account.currency);
+  return [...own, ...channelCurrencies.filter(code => !own.includes(code))];
 }
 
 const EMPTY_ADJUST = { direction: "add", amount: "", reason: "MANUAL", note: "", customerNote: "", expiresAt: "" };

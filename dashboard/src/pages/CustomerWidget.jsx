@@ -1,6 +1,6 @@
 import { Box, Text } from "@saleor/macaw-ui";
 
-import { redirect } from "../bridge";
+import { redirect, useCreditChanges } from "../bridge";
 import { CanUseChip, ErrorBox, Loading, Refusal, Section, StatusChip } from "../components";
 import { actorLabel, date, dateTime, money, orderGlobalId, withinDays } from "../format";
 import { edges, useQuery } from "../hooks";
@@ -12,12 +12,13 @@ const EXPIRING_DAYS = 30;
 export function CustomerWidget({ state, params }) {
   const lacking = missing(state, [MANAGE_USERS]);
   const customerId = params.get("customerId");
-  const { data, error, loading } = useQuery(
+  const { data, error, loading, reload } = useQuery(
     state.token,
     CUSTOMER_CREDIT,
     { user: customerId },
     { skip: lacking.length > 0 || !customerId },
   );
+  useCreditChanges(reload);
   if (lacking.length) return <Refusal permissions={lacking} />;
   if (!customerId) return <ErrorBox messages={["The Dashboard did not say which customer."]} />;
   if (loading && !data) return <Loading />;
@@ -82,8 +83,18 @@ function AccountSummary({ account, locale }) {
   );
 }
 
-function HistoryRow({ entry, locale }) {
+// Authorizations, captures and releases move credit between available and held;
+// the balance changes only by `amount`.
+function movement(entry) {
   const amount = Number(entry.amount.amount);
+  const held = Number(entry.heldChange?.amount || 0);
+  if (amount === 0 && held > 0) return { amount: held, label: "held", tone: "default1" };
+  if (amount === 0 && held < 0) return { amount: -held, label: "released", tone: "default1" };
+  return { amount, label: "", tone: amount < 0 ? "critical1" : "success1" };
+}
+
+function HistoryRow({ entry, locale }) {
+  const { amount, label, tone } = movement(entry);
   return (
     <Box
       display="flex"
@@ -99,8 +110,8 @@ function HistoryRow({ entry, locale }) {
         <Text size={2} fontWeight="medium">
           {entry.reason.replaceAll("_", " ")}
         </Text>
-        <Text size={2} fontWeight="bold" color={amount < 0 ? "critical1" : "success1"}>
-          {amount > 0 ? "+" : ""}
+        <Text size={2} fontWeight="bold" color={tone} data-testid="history-amount">
+          {label ? `${label} ` : amount > 0 ? "+" : ""}
           {money(amount, entry.currency, locale)}
         </Text>
       </Box>

@@ -2,12 +2,12 @@ import { Box, Text } from "@saleor/macaw-ui";
 import { useState } from "react";
 
 import { gql, newKey, splitErrors } from "../api";
-import { notify, refreshEntity } from "../bridge";
-import { Action, ErrorBox, Field, Loading, Refusal, Success } from "../components";
+import { notify, refreshEntity, useCreditChanges } from "../bridge";
+import { Action, Choice, ErrorBox, Field, Loading, Refusal, Success } from "../components";
 import { money } from "../format";
 import { edges, useQuery } from "../hooks";
 import { HANDLE_PAYMENTS, MANAGE_ORDERS, MANAGE_USERS, missing } from "../permissions";
-import { ADJUST, ORDER_CREDIT, REFUND_TRANSACTION } from "../queries";
+import { ADJUST, ORDER_CREDIT, REFUND_REASON_PAGES, REFUND_REASONS, REFUND_TRANSACTION } from "../queries";
 
 const PAID_KINDS = ["CAPTURE", "DEBIT"];
 
@@ -39,6 +39,7 @@ export function OrderWidget({ state, params }) {
     { order: orderId },
     { skip: lacking.length > 0 || !orderId },
   );
+  useCreditChanges(reload);
   if (lacking.length) return <Refusal permissions={lacking} />;
   if (!orderId) return <ErrorBox messages={["The Dashboard did not say which order."]} />;
   if (loading && !data) return <Loading />;
@@ -95,6 +96,10 @@ function RefundForm({ token, order, summary, locale, onDone }) {
   const [errors, setErrors] = useState({ byField: {}, general: [] });
   const [done, setDone] = useState("");
   const transaction = summary.creditTransactions.find(item => Number(item.chargedAmount.amount) > 0);
+  const reasons = useQuery(token, REFUND_REASONS, {}, { skip: !transaction });
+  const reasonType = reasons.data?.refundSettings?.reasonReferenceType;
+  const reasonPages = useQuery(token, REFUND_REASON_PAGES, { type: reasonType?.id }, { skip: !reasonType });
+  const [reason, setReason] = useState("");
 
   async function submit(event) {
     event.preventDefault();
@@ -102,7 +107,7 @@ function RefundForm({ token, order, summary, locale, onDone }) {
     try {
       let resultErrors;
       if (transaction) {
-        const data = await gql(token, REFUND_TRANSACTION, { id: transaction.id, amount });
+        const data = await gql(token, REFUND_TRANSACTION, { id: transaction.id, amount, reason: reason || null });
         resultErrors = data.transactionRequestAction.errors;
       } else {
         if (!order.user) {
@@ -139,10 +144,20 @@ function RefundForm({ token, order, summary, locale, onDone }) {
   return (
     <Box as="form" onSubmit={submit} display="flex" flexDirection="column" gap={2} data-testid="refund-form">
       <Field label="Refund to store credit" name="refund-amount" value={amount} onChange={setAmount} error={errors.byField.amount} inputMode="decimal" />
+      {transaction && reasonType && (
+        <Choice
+          label={`Reason (${reasonType.name})`}
+          name="refund-reason"
+          value={reason}
+          onChange={setReason}
+          options={[{ value: "", label: "Choose a reason" }, ...edges(reasonPages.data?.pages).map(page => ({ value: page.id, label: page.title }))]}
+          error={errors.byField.refundReasonReference}
+        />
+      )}
       <ErrorBox messages={[...errors.general, ...Object.entries(errors.byField).filter(([f]) => f !== "amount").map(([, message]) => message)]} testId="refund-errors" />
       <Success testId="refund-success">{done}</Success>
       <Box>
-        <Action type="submit" variant="secondary" disabled={!amount} testId="refund-submit">
+        <Action type="submit" variant="secondary" disabled={!amount || (transaction && reasonType && !reason)} testId="refund-submit">
           Refund to store credit
         </Action>
       </Box>

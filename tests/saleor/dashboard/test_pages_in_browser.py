@@ -279,6 +279,17 @@ def test_accounts_and_report_with_csv(shop, customer_user, tmp_path):
     b.wait_in_app("text('csv-rows').includes('1 rows')")
 
 
+def order_paid_partly_with_credit(customer, user_client, app_client, perm, checkout):
+    """An order paid 5.00 with credit and the rest by an app."""
+    checkout.user = customer
+    checkout.email = customer.email
+    checkout.save(update_fields=["user", "email"])
+    ledger.credit(customer, Decimal("5"), "USD", idempotency_key="b-order")
+    return place_order_paid_partly(
+        user_client, app_client, perm, checkout, Decimal("5")
+    )
+
+
 def test_order_widget_refunds_part_to_credit(
     shop,
     customer_user,
@@ -287,17 +298,12 @@ def test_order_widget_refunds_part_to_credit(
     permission_manage_payments,
     checkout_ready_to_complete,
 ):
-    checkout = checkout_ready_to_complete
-    checkout.user = customer_user
-    checkout.email = customer_user.email
-    checkout.save(update_fields=["user", "email"])
-    ledger.credit(customer_user, Decimal("5"), "USD", idempotency_key="b-order")
-    order = place_order_paid_partly(
+    order = order_paid_partly_with_credit(
+        customer_user,
         user_api_client,
         app_api_client,
         permission_manage_payments,
-        checkout,
-        Decimal("5"),
+        checkout_ready_to_complete,
     )
     b = shop.browser
     shop.open(
@@ -340,3 +346,78 @@ def test_redeem_gift_card_for_the_customer(shop, customer_user, gift_card):
         assert "cannot redeem a gift card for a customer yet" in b.in_app(
             "text('redeem-errors')"
         )
+
+
+def test_order_refund_asks_for_the_reason_saleor_requires(
+    shop,
+    customer_user,
+    user_api_client,
+    app_api_client,
+    permission_manage_payments,
+    checkout_ready_to_complete,
+    site_settings,
+    page,
+):
+    """Saleor 3.22+ refuses staff refunds without a reason page when the shop
+    configured a reason type (Dashboard: Settings → Refunds)."""
+    site_settings.refund_reason_reference_type = page.page_type
+    site_settings.save(update_fields=["refund_reason_reference_type"])
+    order = order_paid_partly_with_credit(
+        customer_user,
+        user_api_client,
+        app_api_client,
+        permission_manage_payments,
+        checkout_ready_to_complete,
+    )
+    b = shop.browser
+    shop.open(
+        "order-widget",
+        "order_details_widgets",
+        width=WIDGET_WIDTH,
+        orderId=to_global_id_or_none(order),
+    )
+    b.wait_in_app("$('field-refund-reason')")
+    b.in_app("fill('field-refund-amount', '2.00')")
+    assert b.in_app("$('refund-submit').disabled") is True  # no reason chosen yet
+
+    b.in_app(f"fill('field-refund-reason', {to_global_id_or_none(page)!r})")
+    b.in_app("click('refund-submit')")
+
+    b.wait_in_app("text('order-refunded') === '$2.00'")
+    assert balance(customer_user) == Decimal("2")
+
+
+def test_widget_shows_changes_made_in_another_frame_and_holds_as_held(
+    shop, customer_user
+):
+    """The Dashboard never reloads a widget after a popup's refreshEntity; the
+    app's frames tell each other (a same-origin BroadcastChannel)."""
+    ledger.credit(customer_user, Decimal("30"), "USD", idempotency_key="b-frames")
+    ledger.authorize(customer_user, Decimal("4"), "USD", idempotency_key="b-hold-4")
+    customer = to_global_id_or_none(customer_user)
+    b = shop.browser
+    shop.open(
+        "customer-widget",
+        "customer_details_widgets",
+        width=WIDGET_WIDTH,
+        customerId=customer,
+    )
+    b.wait_in_app("text('balance') === '$30.00'")
+    assert b.in_app("$$('history-amount')[0].innerText") == "held $4.00"
+
+    ledger.credit(customer_user, Decimal("12.50"), "USD", idempotency_key="b-more")
+    b.in_app(
+        "new BroadcastChannel('storecredit.dashboard')"
+        ".postMessage({type: 'credit-changed', sender: 'the-actions-popup'}) || true"
+    )
+    b.wait_in_app("text('balance') === '$42.50'")
+
+    # The actions page announces its changes on the same channel.
+    shop.open("customer-actions", "customer_details_more_actions", customerId=customer)
+    b.wait_in_app("$('adjust-form')")
+    b.in_app(
+        "(window.heard = [], new BroadcastChannel('storecredit.dashboard')"
+        ".onmessage = e => window.heard.push(e.data.type)) && true"
+    )
+    b.in_app("fill('field-amount', '1.00') && click('adjust-submit')")
+    b.wait_in_app("window.heard.includes('credit-changed')")

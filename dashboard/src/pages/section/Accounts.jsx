@@ -40,7 +40,7 @@ export function Accounts({ state }) {
       {data && (
         <>
           <Text size={2} color="default2" data-testid="accounts-count">
-            {data.storeCreditAccounts.totalCount} accounts
+            {data.storeCreditAccounts.totalCount} {data.storeCreditAccounts.totalCount === 1 ? "account" : "accounts"}
           </Text>
           <Table
             testId="accounts-table"

@@ -58,7 +58,7 @@ function BulkForm({ token, locale, customerTypes, currencies }) {
       if (dryRun) {
         setPreview({ ...result, key: newKey("dashboard-bulk") });
       } else {
-        const message = `${result.changedCount} accounts changed, ${result.skippedCount} skipped, ${money(result.totalAmount.amount, result.totalAmount.currency, locale)} in total.`;
+        const message = `${result.changedCount} ${result.changedCount === 1 ? "account" : "accounts"} changed, ${result.skippedCount} skipped, ${money(result.totalAmount.amount, result.totalAmount.currency, locale)} in total.`;
         setDone(message);
         notify("success", "Bulk store credit done", message);
         setPreview(null);
