@@ -117,11 +117,39 @@ query StoreCreditCustomerTypes {
   shop { channelCurrencies }
 }`;
 
+const BULK_JOB_FIELDS = `
+  id status currency amount { amount } reason total done
+  creditedCount debitedCount skippedCount failedCount
+  totalAmount { amount currency }
+  failures { email message }
+  startedBy { type user { email } app { name } }
+  createdAt finishedAt canceledAt
+`;
+
 export const BULK_ADJUST = `
 mutation StoreCreditDashboardBulk($input: StoreCreditBulkAdjustInput!) {
   storeCreditBulkAdjust(input: $input) {
     dryRun count changedCount skippedCount totalAmount { amount currency }
     results { email status amount { amount } }
+    job { ${BULK_JOB_FIELDS} }
+    errors { field code message }
+  }
+}`;
+
+export const BULK_JOBS = `
+query StoreCreditDashboardBulkJobs {
+  storeCreditBulkJobs(first: 10) { edges { node { ${BULK_JOB_FIELDS} } } }
+}`;
+
+export const BULK_JOB = `
+query StoreCreditDashboardBulkJob($id: ID!) {
+  storeCreditBulkJob(id: $id) { ${BULK_JOB_FIELDS} }
+}`;
+
+export const BULK_JOB_CANCEL = `
+mutation StoreCreditDashboardBulkJobCancel($id: ID!) {
+  storeCreditBulkJobCancel(id: $id) {
+    job { ${BULK_JOB_FIELDS} }
     errors { field code message }
   }
 }`;

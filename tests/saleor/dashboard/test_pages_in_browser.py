@@ -19,7 +19,8 @@ from saleor.core.jwt import (
 )
 from saleor.graphql.core.utils import to_global_id_or_none
 
-from saleor_storecredit import ledger, withdrawals
+from saleor_storecredit import bulk_jobs, ledger, withdrawals
+from saleor_storecredit.actors import Actor
 from saleor_storecredit.dashboard.install import install_app
 from saleor_storecredit.models import StoreCreditAccount, StoreCreditWithdrawal
 
@@ -233,6 +234,36 @@ def test_bulk_dry_run_preview(shop, customer_user, customer_type):
     assert "1 would change" in b.in_app("text('bulk-preview')")
     assert not StoreCreditAccount.objects.filter(user=customer_user).exists()
     shop.shot("section-bulk-dry-run")
+
+    # Applying starts a bulk job (a Celery task; eager here), listed with its
+    # progress and counts.
+    b.in_app("click('bulk-apply')")
+    b.wait_in_app("text('bulk-success').includes('Bulk job started for 1 customer')")
+    b.wait_in_app("text('bulk-job-status') === 'completed'")
+    assert b.in_app("text('bulk-job-progress')") == "1 of 1 customers"
+    assert "1 credited" in b.in_app("text('bulk-job-counts')")
+    assert balance(customer_user) == Decimal("10")
+    shop.shot("section-bulk-job")
+
+
+def test_a_waiting_bulk_job_is_canceled_from_the_section(shop, customer_user):
+    job, _ = bulk_jobs.start_job(  # no worker has picked it up yet
+        bulk_jobs.Selection.of(user_ids=[customer_user.pk]),
+        bulk_jobs.validate_request("3.00", "USD", actor=Actor.staff(shop.staff)),
+        "waiting-job",
+    )
+    b = shop.browser
+    shop.open("app")
+    b.in_app("click('tab-bulk')")
+    b.wait_in_app("text('bulk-job-status') === 'pending'")
+
+    b.in_app("click('bulk-job-cancel')")
+
+    b.wait_in_app("text('bulk-job-status') === 'canceled'")
+    assert "notification" in shop.actions()
+    job.refresh_from_db()
+    assert job.status == "canceled" and job.done == 0
+    assert not StoreCreditAccount.objects.filter(user=customer_user).exists()
 
 
 def test_staff_without_manage_users_is_refused(shop, staff_users, customer_user):

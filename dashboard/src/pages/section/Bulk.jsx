@@ -1,24 +1,122 @@
 import { Box, Checkbox, Text } from "@saleor/macaw-ui";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 
 import { gql, newKey, splitErrors } from "../../api";
 import { notify } from "../../bridge";
 import { Action, Choice, ErrorBox, Field, Loading, Section, Success, TextArea } from "../../components";
-import { money } from "../../format";
+import { actorLabel, dateTime, money } from "../../format";
 import { edges, useQuery } from "../../hooks";
-import { ADJUST_REASONS, BULK_ADJUST, CUSTOMER_TYPES } from "../../queries";
+import { ADJUST_REASONS, BULK_ADJUST, BULK_JOB_CANCEL, BULK_JOBS, CUSTOMER_TYPES } from "../../queries";
+
+const RUNNING = ["PENDING", "RUNNING"];
+const POLL_MS = 2000;
 
 export function Bulk({ state }) {
   const { data, error, loading } = useQuery(state.token, CUSTOMER_TYPES, {});
   if (error) return <ErrorBox messages={[error.message]} />;
   if (loading && !data) return <Loading />;
   return (
-    <BulkForm
-      token={state.token}
-      locale={state.locale}
-      customerTypes={edges(data.customerTypes)}
-      currencies={data.shop.channelCurrencies}
-    />
+    <Box display="flex" flexDirection="column" gap={6}>
+      <BulkForm
+        token={state.token}
+        locale={state.locale}
+        customerTypes={edges(data.customerTypes)}
+        currencies={data.shop.channelCurrencies}
+      />
+      <BulkJobs token={state.token} locale={state.locale} />
+    </Box>
+  );
+}
+
+/** The latest bulk jobs, followed while any of them is still running. */
+function BulkJobs({ token, locale }) {
+  const { data, error, loading, reload } = useQuery(token, BULK_JOBS, {});
+  const jobs = edges(data?.storeCreditBulkJobs);
+  const running = jobs.some(job => RUNNING.includes(job.status));
+  useEffect(() => {
+    const started = () => reload();
+    window.addEventListener("storecredit:bulk-job-started", started);
+    return () => window.removeEventListener("storecredit:bulk-job-started", started);
+  }, [reload]);
+  useEffect(() => {
+    if (!running) return undefined;
+    const timer = setInterval(reload, POLL_MS);
+    return () => clearInterval(timer);
+  }, [running, reload]);
+  if (error) return <ErrorBox messages={[error.message]} />;
+  if (loading && !data) return <Loading />;
+  return (
+    <Section title="Bulk jobs" testId="bulk-jobs">
+      {jobs.length === 0 && (
+        <Text size={2} color="default2">
+          No bulk job yet.
+        </Text>
+      )}
+      {jobs.map(job => (
+        <BulkJobRow key={job.id} job={job} token={token} locale={locale} onDone={reload} />
+      ))}
+    </Section>
+  );
+}
+
+function BulkJobRow({ job, token, locale, onDone }) {
+  const [errors, setErrors] = useState([]);
+  const total = job.totalAmount ? money(job.totalAmount.amount, job.totalAmount.currency, locale) : "";
+  async function cancel() {
+    try {
+      const data = await gql(token, BULK_JOB_CANCEL, { id: job.id });
+      const result = data.storeCreditBulkJobCancel;
+      if (result.errors.length) {
+        setErrors(result.errors.map(error => error.message));
+        return;
+      }
+      notify("success", "Bulk job canceled", `${result.job.done} of ${result.job.total} customers were done.`);
+      onDone();
+    } catch (error) {
+      setErrors([error.message]);
+    }
+  }
+  return (
+    <Box
+      display="flex"
+      flexDirection="column"
+      gap={1}
+      paddingTop={2}
+      borderTopStyle="solid"
+      borderTopWidth={1}
+      borderColor="default1"
+      data-testid="bulk-job"
+    >
+      <Box display="flex" justifyContent="space-between" gap={2}>
+        <Text size={2} fontWeight="bold" data-testid="bulk-job-status">
+          {job.status.toLowerCase()}
+        </Text>
+        <Text size={2} data-testid="bulk-job-progress">
+          {job.done} of {job.total} customers
+        </Text>
+      </Box>
+      <Text size={1} color="default2">
+        {money(job.amount.amount, job.currency, locale)} each · {job.reason.replaceAll("_", " ")} · started{" "}
+        {dateTime(job.createdAt, locale)} by {actorLabel(job.startedBy)}
+      </Text>
+      <Text size={1} data-testid="bulk-job-counts">
+        {job.creditedCount} credited · {job.debitedCount} debited · {job.skippedCount} skipped · {job.failedCount} failed
+        {total && ` · ${total} in total`}
+      </Text>
+      {job.failures.map(failure => (
+        <Text key={failure.email} size={1} color="critical1" data-testid="bulk-job-failure">
+          {failure.email}: {failure.message}
+        </Text>
+      ))}
+      <ErrorBox messages={errors} />
+      {RUNNING.includes(job.status) && (
+        <Box>
+          <Action variant="error" onClick={cancel} testId="bulk-job-cancel">
+            Cancel
+          </Action>
+        </Box>
+      )}
+    </Box>
   );
 }
 
@@ -58,10 +156,12 @@ function BulkForm({ token, locale, customerTypes, currencies }) {
       if (dryRun) {
         setPreview({ ...result, key: newKey("dashboard-bulk") });
       } else {
-        const message = `${result.changedCount} ${result.changedCount === 1 ? "account" : "accounts"} changed, ${result.skippedCount} skipped, ${money(result.totalAmount.amount, result.totalAmount.currency, locale)} in total.`;
+        // The credit is given by a background job; its progress is listed below.
+        const message = `Bulk job started for ${result.count} ${result.count === 1 ? "customer" : "customers"}: ${result.job.status.toLowerCase()}, ${result.job.done} done.`;
         setDone(message);
-        notify("success", "Bulk store credit done", message);
+        notify("success", "Bulk store credit started", message);
         setPreview(null);
+        window.dispatchEvent(new Event("storecredit:bulk-job-started"));
       }
     } catch (error) {
       setErrors({ byField: {}, general: [error.message] });
