@@ -13,6 +13,11 @@ on-commit work (order_created and its hooks) runs inside checkoutComplete. The r
 each road, and the median of the per-round ratios credit / baseline (target:
 credit within 15% of the baseline), and the ledger is verified afterwards.
 
+A second benchmark applies and removes store credit on a fresh checkout against
+Saleor's own gift-card path (checkoutAddPromoCode / checkoutRemovePromoCode with
+a gift card) on an identical one: median time and database queries of each, and
+the median per-round ratio (target: apply within 1.1x of the gift card).
+
 Run with a Python that has Saleor (see scripts/test.sh), from the project root:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/storecredit_bench_saleor \\

@@ -4,8 +4,9 @@
 #   ledger:   debit throughput vs raw SQL; balance/history reads at 1k vs 1M entries
 #   export:   peak memory exporting 1M vs 10k entries
 #   bulk:     a bulk job crediting 100k customers vs one set-based INSERT of the same rows
-#   checkout: store-credit checkout vs app-transaction checkout (needs Saleor,
-#             see SALEOR_DIR / SALEOR_PYTHON in env.sh)
+#   checkout: store-credit checkout vs app-transaction checkout, and applying /
+#             removing credit vs Saleor's gift card (checkoutAddPromoCode), time
+#             and queries (needs Saleor, see SALEOR_DIR / SALEOR_PYTHON in env.sh)
 #   scale:    100k-row import vs COPY; expiry of 1M lots across 100k accounts vs
 #             set-based SQL
 #   import:   memory of a 100k-row import vs a 1k-row one: only with STORECREDIT_BENCH_IMPORT=1
