@@ -23,7 +23,7 @@ from .. import ledger
 from ..actors import Reference
 from ..config import FULLY_PAID, PLUGIN_ID, StoreCreditSettings
 from ..ledger import keys, reads
-from ..models import LotKind, Reason
+from ..models import EntryKind, LotKind, Reason
 from ..money import quantize
 from ..notifications import notify_entry
 from . import transactions
@@ -59,6 +59,7 @@ def handle_order(order_pk, settings: StoreCreditSettings, manager_factory=None):
         refund_rest_to_credit(order, settings)
     if settings.top_up_skus:
         credit_top_ups(order, settings)
+    take_back_refunded_top_ups(order, settings)
 
 
 # --- giving back what was paid with credit ------------------------------------------
@@ -254,6 +255,53 @@ def credit_top_ups(order: Order, settings: StoreCreditSettings):
             reference=reference,
             customer_note=f"Top-up bonus {percent}%, order {order.number}",
         )
+
+
+_TOP_UP_REASONS = (Reason.TOP_UP, Reason.BONUS)
+
+
+def take_back_refunded_top_ups(order: Order, settings: StoreCreditSettings):
+    """Top-up credit follows the money that bought it: when other payment
+    methods give back (part of) what they paid for a top-up order, the top-up
+    credit beyond what is still paid, and its bonus in proportion, is taken
+    back from what the customer has available. Computed from the ledger and
+    the payments alone, so changed settings never take anything back. What the
+    customer already spent stays spent (logged for staff); the next change of
+    the order tries again."""
+    if order.user is None:
+        return
+    given = reads.order_total(order.pk, kind=EntryKind.CREDIT, reasons=[Reason.TOP_UP])
+    if given <= 0:
+        return
+    bonus = reads.order_total(order.pk, kind=EntryKind.CREDIT, reasons=[Reason.BONUS])
+    taken = -reads.order_total(order.pk, kind=EntryKind.DEBIT, reasons=_TOP_UP_REASONS)
+    still_paid = min(max(_paid_elsewhere(order), Decimal(0)), given)
+    bonus_kept = quantize(bonus * still_paid / given, order.currency)
+    excess = (given - still_paid) + (bonus - bonus_kept) - taken
+    if excess <= 0:
+        return
+    account = ledger.get_account(order.user, order.currency)
+    amount = min(excess, account.available if account else Decimal(0))
+    if amount < excess:
+        logger.warning(
+            "Top-up order %s was refunded; %s %s of its credit was already spent "
+            "and cannot be taken back.",
+            order.pk,
+            excess - amount,
+            order.currency,
+        )
+    if amount <= 0:
+        return
+    entry = ledger.adjust(
+        order.user,
+        -amount,
+        order.currency,
+        idempotency_key=keys.order(order.pk, f"top-up-back:{given}:{taken}"),
+        reason=Reason.TOP_UP,
+        reference=Reference(order_id=order.pk),
+        customer_note=f"Top-up refunded, order {order.number}",
+    )
+    notify_entry(entry)
 
 
 def capture_new_order(order, settings: StoreCreditSettings):

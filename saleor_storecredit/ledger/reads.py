@@ -6,7 +6,7 @@ meaning of "open", "paid" and "refundable" is defined once.
 
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Q, Sum
 
 from ..actors import Reference
 from ..models import (
@@ -141,6 +141,13 @@ def refundable(reference: Reference) -> Decimal:
     if spent is None:
         return Decimal(0)
     return refundable_amount(spent.account, reference)
+
+
+def order_total(order_id, *, kind: str, reasons) -> Decimal:
+    """Sum of the entries of one kind and these reasons that name the order."""
+    return StoreCreditEntry.objects.filter(
+        order_id=order_id, kind=kind, reason__in=list(reasons)
+    ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
 
 
 def order_paid_with_credit(order_id) -> bool:

@@ -7,7 +7,8 @@ import pytest
 from saleor.graphql.tests.utils import get_graphql_content
 from saleor.order.models import Order
 
-from saleor_storecredit.config import get_settings
+from saleor_storecredit import ledger
+from saleor_storecredit.config import PLUGIN_ID, get_settings
 from saleor_storecredit.gateway.orders import handle_order
 from saleor_storecredit.models import LotKind, StoreCreditEntry, StoreCreditLot
 
@@ -292,3 +293,97 @@ def test_order_credit_expiry_is_counted_from_the_order_date(
     # Running again replays: same arguments, nothing new.
     handle_order(order.pk, get_settings())
     assert StoreCreditLot.objects.count() == 1
+
+
+REFUND_REPORTED = """
+mutation ($id: ID!, $amount: PositiveDecimal!, $psp: String!) {
+  transactionEventReport(
+    id: $id, type: REFUND_SUCCESS, amount: $amount, pspReference: $psp
+  ) { errors { code message } }
+}
+"""
+
+
+def report_refund(app_api_client, permission_manage_payments, order, amount, psp):
+    item = order.payment_transactions.exclude(app_identifier=PLUGIN_ID).get()
+    content = get_graphql_content(
+        app_api_client.post_graphql(
+            REFUND_REPORTED,
+            {
+                "id": graphene.Node.to_global_id("TransactionItem", item.token),
+                "amount": str(amount),
+                "psp": psp,
+            },
+            permissions=[permission_manage_payments],
+            check_no_permissions=False,
+        )
+    )
+    assert content["data"]["transactionEventReport"]["errors"] == []
+
+
+def test_refunded_top_up_takes_its_credit_and_bonus_back(
+    user_api_client,
+    app_api_client,
+    permission_manage_payments,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+):
+    """The card payment for a top-up goes back: the credit it bought (and the
+    bonus in proportion) goes too, or the customer would have both."""
+    line = customer_checkout.lines.get()
+    configure(top_up_skus=line.variant.sku, top_up_bonus_tiers="1:10")
+    total = checkout_total(customer_checkout)
+    pay_rest_by_app(
+        app_api_client, permission_manage_payments, customer_checkout, total
+    )
+    assert complete(user_api_client, customer_checkout)["errors"] == []
+    order = Order.objects.get()
+    bought = order.lines.get().total_price_gross_amount
+    bonus = (bought * Decimal("0.10")).quantize(Decimal("0.01"))
+    assert balance(customer_user) == (bought + bonus, Decimal(0))
+
+    # The card gives back all but half the top-up's price (shipping included).
+    kept = (bought / 2).quantize(Decimal("0.01"))
+    report_refund(
+        app_api_client, permission_manage_payments, order, total - kept, "r-1"
+    )
+    # Saleor's order_refunded hook did it; nothing else was called.
+
+    kept_bonus = (bonus * kept / bought).quantize(Decimal("0.01"))
+    assert balance(customer_user) == (kept + kept_bonus, Decimal(0))
+
+    report_refund(app_api_client, permission_manage_payments, order, kept, "r-2")
+    handle_order(order.pk, get_settings())  # again: nothing more
+    assert balance(customer_user) == (Decimal(0), Decimal(0))
+    # Changed settings never take anything back by themselves.
+    configure(top_up_skus="", top_up_bonus_tiers="")
+    handle_order(order.pk, get_settings())
+    assert balance(customer_user) == (Decimal(0), Decimal(0))
+
+
+def test_spent_top_up_credit_stays_spent_when_the_top_up_is_refunded(
+    user_api_client,
+    app_api_client,
+    permission_manage_payments,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    caplog,
+):
+    line = customer_checkout.lines.get()
+    configure(top_up_skus=line.variant.sku)
+    total = checkout_total(customer_checkout)
+    pay_rest_by_app(
+        app_api_client, permission_manage_payments, customer_checkout, total
+    )
+    assert complete(user_api_client, customer_checkout)["errors"] == []
+    order = Order.objects.get()
+    bought = order.lines.get().total_price_gross_amount
+    ledger.debit(customer_user, bought - 1, "USD", idempotency_key="spent-it")
+
+    report_refund(app_api_client, permission_manage_payments, order, total, "r-all")
+    handle_order(order.pk, get_settings())
+
+    assert balance(customer_user) == (Decimal(0), Decimal(0))  # the 1.00 left
+    assert "already spent" in caplog.text
