@@ -9,11 +9,13 @@ iframe and hands it a token over AppBridge, never in a request body.
 from django.urls import reverse
 
 from ..config import PLUGIN_ID
+from ..saleor_compat import MINIMUM_VERSION
 
 APP_IDENTIFIER = "storecredit.dashboard"
 APP_NAME = "Store credit"
 APP_VERSION = "0.1.0"
-REQUIRED_SALEOR_VERSION = ">=3.22"
+# The plugin runs on Saleor 3.23 and newer (saleor_compat); so does its app.
+REQUIRED_SALEOR_VERSION = ">={}.{}".format(*MINIMUM_VERSION)
 
 MANAGE_USERS = "MANAGE_USERS"
 MANAGE_ORDERS = "MANAGE_ORDERS"

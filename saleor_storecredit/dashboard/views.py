@@ -60,16 +60,22 @@ def _manifest(request):
     return response
 
 
+# Saleor sends {"auth_token": "..."}: a few hundred bytes.
+MAX_REGISTER_BODY = 16 * 1024
+
+
 def _register(request):
     """Saleor's token target: the token is acknowledged and dropped.
 
     The pages never need a stored app token (they get a user-scoped one from the
     Dashboard each time), so none is kept that could leak.
     """
-    try:
-        payload = json.loads(request.body or b"{}")
-    except ValueError:
-        payload = None
+    payload = None
+    if len(request.body) <= MAX_REGISTER_BODY:
+        try:
+            payload = json.loads(request.body or b"{}")
+        except (ValueError, RecursionError):  # malformed, or nested past the limit
+            payload = None
     if not isinstance(payload, dict) or not isinstance(payload.get("auth_token"), str):
         return JsonResponse(
             {"error": {"message": "Expected a JSON body with auth_token."}}, status=400

@@ -437,6 +437,14 @@ def reconcile_checkout(
     if credit_items(checkout_id=checkout.pk, authorized_value__gt=0).exists():
         # A top-up or gift card added after the credit was applied.
         eligibility.check_products(settings, eligibility.line_info_products(lines))
+        # The account put on hold, or refused credit, after the credit was applied.
+        user = checkout.user
+        eligibility.check_customer(
+            settings,
+            user=user,
+            channel_slug=checkout_info.channel.slug,
+            account=ledger.get_account(user, checkout.currency) if user else None,
+        )
     total = calculate_checkout_total_with_gift_cards(
         manager=manager, checkout_info=checkout_info, lines=lines
     ).gross.amount

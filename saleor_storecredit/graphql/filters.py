@@ -4,6 +4,8 @@ Plain inputs applied by explicit functions: each filter is one line of ORM, and
 staff-only filters refuse customers instead of silently matching nothing.
 """
 
+import re
+import uuid
 from datetime import timedelta
 
 import graphene
@@ -20,6 +22,7 @@ from saleor.graphql.core.types import (
 from saleor.graphql.core.utils import from_global_id_or_error
 
 from ..exceptions import StoreCreditError
+from ..ledger.validation import validate_text
 from ..models import StoreCreditLot
 from ..money import validate_currency
 from .enums import (
@@ -102,9 +105,33 @@ class StoreCreditWithdrawalFilterInput(BaseInputObjectType):
         doc_category = DOC_CATEGORY_STORE_CREDIT
 
 
+# Types whose rows Saleor keys by UUID; every other type here has bigint keys.
+UUID_KEYED = {"Order", "Checkout", "TransactionItem"}
+MAX_ID = 2**63 - 1
+MAX_FILTER_TEXT = 256
+
+
 def pk_from_id(global_id: str, type_name: str):
+    """The primary key a global ID of `type_name` names, of the type its rows
+    have: a malformed ID, another type, or a key no row can have (a UUID for an
+    integer key, a number past bigint) is an error, never a database failure."""
     _, pk = from_global_id_or_error(global_id, type_name, raise_error=True)
-    return pk
+    if type_name in UUID_KEYED:
+        try:
+            return uuid.UUID(str(pk))
+        except ValueError:
+            pass
+    elif re.fullmatch(r"[0-9]{1,19}", str(pk)) and 0 < int(pk) <= MAX_ID:
+        return int(pk)
+    raise GraphQLError(f"Invalid ID: {global_id}. Expected: {type_name}.")
+
+
+def filter_text(value: str, name: str) -> str:
+    """Free text of a filter as the database can compare it."""
+    try:
+        return validate_text(value, name, max_length=MAX_FILTER_TEXT)
+    except StoreCreditError as error:
+        raise GraphQLError(f"Invalid `{name}`: {error.message}") from error
 
 
 def _pks_from_ids(ids, type_name: str):
@@ -139,7 +166,7 @@ def _created_at(qs, value, field="created_at"):
 def filter_accounts(qs, value, requestor):
     if not value:
         return qs
-    if search := (value.get("search") or "").strip():
+    if search := filter_text(value.get("search") or "", "search").strip():
         qs = qs.filter(
             Q(email__icontains=search)
             | Q(user__email__icontains=search)
@@ -185,7 +212,9 @@ def filter_transactions(qs, value, requestor):
     if value.get("kinds"):
         qs = qs.filter(kind__in=value["kinds"])
     if value.get("reasons"):
-        qs = qs.filter(reason__in=value["reasons"])
+        qs = qs.filter(
+            reason__in=[filter_text(reason, "reasons") for reason in value["reasons"]]
+        )
     qs = _created_at(qs, value.get("created_at"))
     if value.get("order"):
         qs = qs.filter(order_id=pk_from_id(value["order"], "Order"))

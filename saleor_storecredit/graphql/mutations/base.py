@@ -4,7 +4,7 @@ turning ledger refusals into `errors { field message code }`."""
 from saleor.graphql.core import ResolveInfo
 from saleor.graphql.core.mutations import BaseMutation
 
-from ...exceptions import StoreCreditError
+from ...exceptions import NotFound, StoreCreditError
 from ..errors import StoreCreditErrorType
 from ..utils import (
     DOC_CATEGORY_STORE_CREDIT,
@@ -34,6 +34,24 @@ class StoreCreditMutation(BaseMutation):
             return cls.run(info, get_requestor(info), **data)
         except StoreCreditError as error:
             raise to_validation_error(error) from error
+
+    @classmethod
+    def get_node_or_error(cls, info, node_id, *, field="id", only_type=None, **kw):
+        """Saleor's lookup, for IDs that can name a row: an empty ID, or one whose
+        key has the wrong form (a UUID for an integer key), is NOT_FOUND on the
+        field instead of a crash."""
+        missing = NotFound(f"Couldn't resolve to a {only_type}: {node_id}", field=field)
+        if not node_id:
+            raise missing
+        try:
+            node = super().get_node_or_error(
+                info, node_id, field=field, only_type=only_type, **kw
+            )
+        except (ValueError, OverflowError):
+            raise missing from None
+        if node is None:
+            raise missing
+        return node
 
     @classmethod
     def run(cls, info: ResolveInfo, requestor: Requestor, **data):

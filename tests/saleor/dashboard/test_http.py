@@ -112,6 +112,20 @@ def test_register_refuses_other_requests(plugin_active, client):
     )
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 100_000 + "]" * 100_000,  # nested past Python's recursion limit
+        json.dumps({"auth_token": "x" * 100_000}),  # more than Saleor ever sends
+    ],
+)
+def test_register_answers_hostile_bodies_with_400(plugin_active, client, body):
+    response = client.post(
+        f"{PLUGIN_URL}/dashboard/register", data=body, content_type="application/json"
+    )
+    assert response.status_code == 400
+
+
 def test_other_plugin_paths_are_left_alone(plugin_active, client):
     assert client.get(f"{PLUGIN_URL}/other").status_code == 404
     assert client.post(f"{PLUGIN_URL}/dashboard/manifest").status_code == 405

@@ -8,6 +8,7 @@ from saleor.order import OrderChargeStatus, OrderEvents
 from saleor.order.models import Order
 from saleor.payment.models import TransactionItem
 
+from saleor_storecredit import ledger
 from saleor_storecredit.config import PLUGIN_ID
 from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import EntryKind, StoreCreditEntry
@@ -401,3 +402,34 @@ def test_granted_refund_on_the_credit_transaction_returns_credit(
     assert refunded["transaction"]["refundedAmount"]["amount"] == 3.0
     assert balance(customer_user) == (Decimal("3.00"), Decimal(0))
     assert order.granted_refunds.get().status == OrderGrantedRefundStatus.SUCCESS
+
+
+@pytest.mark.parametrize(
+    "change", [{"status": "on_hold"}, {"can_use": False}], ids=["on hold", "refused"]
+)
+def test_account_stopped_after_apply_cannot_complete_with_credit(
+    change,
+    user_api_client,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    give_credit,
+):
+    """Staff put the account on hold (or refuse it credit) while credit sits
+    on the checkout: completion is refused and nothing is taken."""
+    total = checkout_total(customer_checkout)
+    give_credit(customer_user, total + 5)
+    assert apply_credit(user_api_client, customer_checkout)["errors"] == []
+    account = ledger.get_account(customer_user, "USD")
+    ledger.update_account(account, **change)
+
+    result = complete(user_api_client, customer_checkout)
+
+    assert result["order"] is None
+    assert [e["code"] for e in result["errors"]] == ["PAYMENT_ERROR"]
+    assert not Order.objects.exists()
+    assert balance(customer_user) == (total + 5, total)  # still only held
+    assert StoreCreditEntry.objects.filter(kind=EntryKind.CAPTURE).count() == 0
+    # The customer can take the credit off and pay another way.
+    assert remove_credit(user_api_client, customer_checkout)["errors"] == []
+    assert balance(customer_user) == (total + 5, Decimal(0))

@@ -52,6 +52,15 @@ mutation($code: String!) {
   storeCreditRedeemGiftCard(code: $code) { transaction { id } errors { field code } }
 }
 """
+REDEEM_FOR = """
+mutation($code: String!, $user: ID) {
+  storeCreditRedeemGiftCard(code: $code, user: $user) {
+    transaction { id } errors { field code }
+  }
+}
+"""
+# A well-formed key of the wrong form for integer-keyed types.
+UUID = "00000000-0000-0000-0000-000000000000"
 
 
 def _adjust_input(world, **overrides):
@@ -242,6 +251,9 @@ def test_withdrawal_process_refuses_unknown_action(world, caller):
         ("nope", {"status": "ON_HOLD"}, ["GRAPHQL_ERROR"]),
         (global_id("User", 1), {"status": "ON_HOLD"}, ["GRAPHQL_ERROR"]),
         (global_id("StoreCreditAccount", 999999), {"status": "ON_HOLD"}, ["NOT_FOUND"]),
+        # A key of the wrong form for the type, and no ID at all.
+        (global_id("StoreCreditAccount", UUID), {"status": "ON_HOLD"}, ["NOT_FOUND"]),
+        ("", {"status": "ON_HOLD"}, ["NOT_FOUND"]),
     ],
 )
 def test_account_update_checks_ids(bad_id, input_, error, world, caller):
@@ -262,6 +274,31 @@ def test_account_update_refuses_unknown_status(world, caller):
     assert outcome(response, "storeCreditAccountUpdate")[0] == "error"
     world["account"].refresh_from_db()
     assert world["account"].status == "active"
+
+
+@pytest.mark.parametrize(
+    "user", ["", global_id("User", UUID), global_id("User", 10**30)]
+)
+def test_staff_redeem_and_adjust_refuse_ids_no_customer_can_have(user, world, caller):
+    before = ledger_state()
+    staff = caller("staff")
+
+    redeemed = staff.post_graphql(REDEEM_FOR, {"code": "NOPE-NOPE", "user": user})
+    adjusted = staff.post_graphql(
+        ADJUST,
+        {
+            "input": {
+                "user": user,
+                "currency": "USD",
+                "amount": "5.00",
+                "idempotencyKey": "no-one",
+            }
+        },
+    )
+
+    assert outcome(redeemed, "storeCreditRedeemGiftCard")[0] == "error"
+    assert outcome(adjusted, "storeCreditAdjust")[0] == "error"
+    assert ledger_state() == before
 
 
 @pytest.mark.parametrize("code", ["", " ", "x" * 500, "nul\x00code", "NOPE-NOPE"])
@@ -336,6 +373,15 @@ def test_lists_refuse_absurd_pagination(field, arguments, message, world, caller
             "StoreCreditWithdrawalStatusEnum",
         ),
         ("storeCreditWithdrawals", '{user: "x"}', "Invalid ID"),
+        # Text the database cannot compare.
+        ("storeCreditAccounts", '{search: "a\\u0000b"}', "NUL"),
+        ("storeCreditAccounts", f'{{search: "{"x" * 300}"}}', "at most 256"),
+        ("storeCreditTransactions", '{reasons: ["\\u0000"]}', "NUL"),
+        (
+            "storeCreditAccounts",
+            f'{{users: ["{global_id("User", UUID)}"]}}',
+            "Invalid ID",
+        ),
     ],
 )
 def test_list_filters_refuse_bad_values(field, filter_, message, world, caller):
@@ -350,7 +396,13 @@ def test_list_filters_refuse_bad_values(field, filter_, message, world, caller):
 
 @pytest.mark.parametrize(
     "arguments",
-    ['currency: "XYZ"', 'currency: "USD", user: "bad"', 'id: "bad"'],
+    [
+        'currency: "XYZ"',
+        'currency: "USD", user: "bad"',
+        'id: "bad"',
+        f'id: "{global_id("StoreCreditAccount", UUID)}"',
+        f'id: "{global_id("StoreCreditAccount", 10**30)}"',
+    ],
 )
 def test_account_lookup_refuses_bad_arguments(arguments, world, caller):
     query = f"query {{ storeCreditAccount({arguments}) {{ id }} }}"
