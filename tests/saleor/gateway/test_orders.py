@@ -321,6 +321,17 @@ def report_refund(app_api_client, permission_manage_payments, order, amount, psp
     assert content["data"]["transactionEventReport"]["errors"] == []
 
 
+def buy_top_up(user_client, app_client, permission, checkout, **settings):
+    """The checkout's product configured as a top-up, paid in full by an app:
+    (the order, what the app paid, what its top-up line cost)."""
+    configure(top_up_skus=checkout.lines.get().variant.sku, **settings)
+    total = checkout_total(checkout)
+    pay_rest_by_app(app_client, permission, checkout, total)
+    assert complete(user_client, checkout)["errors"] == []
+    order = Order.objects.get()
+    return order, total, order.lines.get().total_price_gross_amount
+
+
 def test_refunded_top_up_takes_its_credit_and_bonus_back(
     user_api_client,
     app_api_client,
@@ -331,15 +342,10 @@ def test_refunded_top_up_takes_its_credit_and_bonus_back(
 ):
     """The card payment for a top-up goes back: the credit it bought (and the
     bonus in proportion) goes too, or the customer would have both."""
-    line = customer_checkout.lines.get()
-    configure(top_up_skus=line.variant.sku, top_up_bonus_tiers="1:10")
-    total = checkout_total(customer_checkout)
-    pay_rest_by_app(
-        app_api_client, permission_manage_payments, customer_checkout, total
-    )
-    assert complete(user_api_client, customer_checkout)["errors"] == []
-    order = Order.objects.get()
-    bought = order.lines.get().total_price_gross_amount
+    order, total, bought = buy_top_up(
+        user_api_client, app_api_client, permission_manage_payments,
+        customer_checkout, top_up_bonus_tiers="1:10",
+    )  # fmt: skip
     bonus = (bought * Decimal("0.10")).quantize(Decimal("0.01"))
     assert balance(customer_user) == (bought + bonus, Decimal(0))
 
@@ -371,15 +377,9 @@ def test_spent_top_up_credit_stays_spent_when_the_top_up_is_refunded(
     plugin_enabled,
     caplog,
 ):
-    line = customer_checkout.lines.get()
-    configure(top_up_skus=line.variant.sku)
-    total = checkout_total(customer_checkout)
-    pay_rest_by_app(
-        app_api_client, permission_manage_payments, customer_checkout, total
+    order, total, bought = buy_top_up(
+        user_api_client, app_api_client, permission_manage_payments, customer_checkout
     )
-    assert complete(user_api_client, customer_checkout)["errors"] == []
-    order = Order.objects.get()
-    bought = order.lines.get().total_price_gross_amount
     ledger.debit(customer_user, bought - 1, "USD", idempotency_key="spent-it")
 
     report_refund(app_api_client, permission_manage_payments, order, total, "r-all")
