@@ -222,11 +222,17 @@ def test_apply_benchmark(
         return _copy_checkout(Checkout.objects.get(pk=template_pk))
 
     def post(query, variables, field):
-        # Saleor reads from its replica alias too: count every connection's queries.
+        # Saleor reads from its replica alias too: count every connection's
+        # queries, once (Saleor's test replica is the primary's connection).
+        logs, aliases = set(), []
+        for alias in connections:
+            if id(connections[alias].queries_log) not in logs:
+                logs.add(id(connections[alias].queries_log))
+                aliases.append(alias)
         with ExitStack() as stack:
             captured = [
                 stack.enter_context(CaptureQueriesContext(connections[alias]))
-                for alias in connections
+                for alias in aliases
             ]
             started = time.perf_counter()
             content = get_graphql_content(
