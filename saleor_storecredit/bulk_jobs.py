@@ -45,6 +45,7 @@ from .exceptions import IdempotencyConflict, InsufficientFunds, StoreCreditError
 from .ledger import keys
 from .ledger.validation import (
     ExpiresAfter,
+    expiry_date,
     fingerprint,
     validate_actor,
     validate_expiry,
@@ -168,12 +169,6 @@ class Request:
     internal_note: str
     debit_mode: str
     actor: Actor
-
-    def expires_at_now(self) -> datetime | None:
-        """The date credit given now expires (a period counts from now)."""
-        if isinstance(self.expires_at, ExpiresAfter):
-            return self.expires_at.at(timezone.now())
-        return self.expires_at
 
     def fingerprint(self, selection: Selection) -> str:
         return fingerprint(
@@ -348,7 +343,7 @@ def start_job(
         amount=request.amount,
         reason=request.reason,
         lot_kind=request.lot_kind,
-        expires_at=request.expires_at_now(),
+        expires_at=expiry_date(request.expires_at),
         customer_note=request.customer_note,
         internal_note=request.internal_note,
         debit_mode=request.debit_mode,

@@ -37,6 +37,19 @@ export async function gql(token, query, variables = {}) {
   return body.data;
 }
 
+/** Run a mutation and return its payload (`data[field]`); the payload's own
+ * errors are thrown like the API's, as an ApiError carrying every message. */
+export async function mutate(token, query, variables, field) {
+  const payload = (await gql(token, query, variables))[field];
+  if (payload.errors?.length) throw new ApiError(payload.errors);
+  return payload;
+}
+
+/** Every message of an error thrown by `gql` or `mutate`. */
+export function messagesOf(error) {
+  return error.errors ? error.errors.map(item => item.message) : [error.message];
+}
+
 /** A mutation payload's `errors` as {field: message} plus a general list. */
 export function splitErrors(errors) {
   const byField = {};

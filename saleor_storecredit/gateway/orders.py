@@ -270,11 +270,14 @@ def take_back_refunded_top_ups(order: Order, settings: StoreCreditSettings):
     the order tries again."""
     if order.user is None:
         return
-    given = reads.order_total(order.pk, kind=EntryKind.CREDIT, reasons=[Reason.TOP_UP])
+    totals = reads.order_totals(order.pk, _TOP_UP_REASONS)
+    given = totals.get((EntryKind.CREDIT, Reason.TOP_UP), Decimal(0))
     if given <= 0:
         return
-    bonus = reads.order_total(order.pk, kind=EntryKind.CREDIT, reasons=[Reason.BONUS])
-    taken = -reads.order_total(order.pk, kind=EntryKind.DEBIT, reasons=_TOP_UP_REASONS)
+    bonus = totals.get((EntryKind.CREDIT, Reason.BONUS), Decimal(0))
+    taken = -sum(
+        totals.get((EntryKind.DEBIT, reason), Decimal(0)) for reason in _TOP_UP_REASONS
+    )
     still_paid = min(max(_paid_elsewhere(order), Decimal(0)), given)
     bonus_kept = quantize(bonus * still_paid / given, order.currency)
     excess = (given - still_paid) + (bonus - bonus_kept) - taken

@@ -2,6 +2,7 @@
 
 import graphene
 from graphene import relay
+from promise import Promise
 from saleor.graphql.account.types import User
 from saleor.graphql.app.types import App
 from saleor.graphql.core import ResolveInfo
@@ -217,9 +218,7 @@ class StoreCreditTransaction(ModelObjectType[models.StoreCreditEntry]):
             )
 
         order_id = StoreCreditTransaction.resolve_order_id(root, info)
-        if order_id is None or not hasattr(order_id, "then"):
-            return load(order_id)
-        return order_id.then(load)
+        return Promise.resolve(order_id).then(load)
 
     @staticmethod
     def resolve_transaction_item_id(root: models.StoreCreditEntry, _info):

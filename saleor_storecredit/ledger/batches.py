@@ -27,7 +27,7 @@ from ..models import (
     StoreCreditLotMovement,
 )
 from . import keys
-from .requests import check_request
+from .requests import CheckedRequest, check_request
 from .validation import (
     fingerprint,
 )
@@ -170,10 +170,10 @@ def _copy(cursor, model, fields, objects) -> None:
             )
 
 
-def checked_credit(request: CreditRequest) -> dict:
+def checked_credit(request: CreditRequest) -> CheckedRequest:
     """A credit's arguments, validated as `ledger.credit` needs them (one place
     for single and batched credits)."""
-    r = check_request(
+    return check_request(
         "credit",
         owner=request.owner,
         amount=request.amount,
@@ -187,29 +187,15 @@ def checked_credit(request: CreditRequest) -> dict:
         kind=request.kind,
         expires_at=request.expires_at,
     )
-    return dict(
-        owner=r.owner,
-        currency=r.currency,
-        amount=r.amount,
-        actor=r.actor,
-        key=r.key,
-        expires_at=r.expires_at,
-        kind=r.kind,
-        reason=r.reason,
-        customer_note=r.customer_note,
-        internal_note=r.internal_note,
-        reference=r.reference,
-        fingerprint=r.fingerprint,
-    )
 
 
-def _account_ids(checked: list[dict]) -> dict:
+def _account_ids(checked: list[CheckedRequest]) -> dict:
     """{(user id, currency) or ("account", pk): account id}; creates the accounts
     of customers that have none (customers that do not exist stay missing)."""
     wanted = {
-        (c["owner"].pk, c["currency"])
+        (c.owner.pk, c.currency)
         for c in checked
-        if not isinstance(c["owner"], StoreCreditAccount)
+        if not isinstance(c.owner, StoreCreditAccount)
     }
     found = {
         (user_id, currency): pk
@@ -226,9 +212,9 @@ def _account_ids(checked: list[dict]) -> dict:
             .values_list("pk", flat=True)
         )
         emails = {
-            c["owner"].pk: getattr(c["owner"], "email", "") or ""
+            c.owner.pk: getattr(c.owner, "email", "") or ""
             for c in checked
-            if not isinstance(c["owner"], StoreCreditAccount)
+            if not isinstance(c.owner, StoreCreditAccount)
         }
         StoreCreditAccount.objects.bulk_create(
             [
@@ -250,8 +236,8 @@ def _account_ids(checked: list[dict]) -> dict:
             }
         )
     for c in checked:
-        if isinstance(c["owner"], StoreCreditAccount):
-            found["account", c["owner"].pk] = c["owner"].pk
+        if isinstance(c.owner, StoreCreditAccount):
+            found["account", c.owner.pk] = c.owner.pk
     return found
 
 
@@ -278,22 +264,22 @@ def credit_many(requests: list[CreditRequest]) -> list[CreditResult]:
         locked, prior = lock_accounts_with_entries(
             BY_IDS,
             [sorted(set(ids.values()))],
-            [c["key"] for c in checked.values()],
+            [c.key for c in checked.values()],
         )
         accounts = {account.pk: account for account in locked}
         written: dict[tuple[int, str], tuple[StoreCreditEntry, str]] = {}
         for n, c in checked.items():
-            owner = c["owner"]
+            owner = c.owner
             account_id = ids.get(
                 ("account", owner.pk)
                 if isinstance(owner, StoreCreditAccount)
-                else (owner.pk, c["currency"])
+                else (owner.pk, c.currency)
             )
             account = accounts.get(account_id)
             try:
                 if account is None:
                     raise NotFound("Customer not found.", field="user")
-                if account.currency != c["currency"]:
+                if account.currency != c.currency:
                     raise StoreCreditError(
                         f"This store credit is in {account.currency}.",
                         field="currency",
@@ -308,10 +294,10 @@ def credit_many(requests: list[CreditRequest]) -> list[CreditResult]:
 
 
 def _credit(batch: _Batch, account, c, prior, written):
-    key = c["key"]
+    key = c.key
     if (account.pk, key) in written:
         entry, request_hash = written[account.pk, key]
-        if request_hash != c["fingerprint"]:
+        if request_hash != c.fingerprint:
             raise IdempotencyConflict(
                 "This idempotency key was already used for a different operation.",
                 field="idempotency_key",
@@ -319,40 +305,40 @@ def _credit(batch: _Batch, account, c, prior, written):
         return entry, True
     if (account.pk, key) in prior:
         entry_id, request_hash = prior[account.pk, key]
-        if request_hash != c["fingerprint"]:
+        if request_hash != c.fingerprint:
             raise IdempotencyConflict(
                 "This idempotency key was already used for a different operation.",
                 field="idempotency_key",
             )
         return StoreCreditEntry.objects.get(pk=entry_id), True
-    require_room(account, c["amount"])
-    owner = c["owner"]
+    require_room(account, c.amount)
+    owner = c.owner
     if not isinstance(owner, StoreCreditAccount) and getattr(owner, "email", ""):
         account.email = owner.email
     lot = StoreCreditLot(
         account=account,
-        kind=c["kind"],
-        original_amount=c["amount"],
-        remaining_amount=c["amount"],
-        expires_at=c["expires_at"],
+        kind=c.kind,
+        original_amount=c.amount,
+        remaining_amount=c.amount,
+        expires_at=c.expires_at,
         created_at=batch.now,
     )
     batch.lots.append(lot)
     entry = batch.add_entry(
         account,
-        amount=c["amount"],
+        amount=c.amount,
         kind=EntryKind.CREDIT,
-        reason=c["reason"],
+        reason=c.reason,
         lot=lot,
         idempotency_key=key,
-        request_hash=c["fingerprint"],
-        customer_note=c["customer_note"],
-        internal_note=c["internal_note"],
-        **c["actor"].as_fields(),
-        **c["reference"].as_fields(),
+        request_hash=c.fingerprint,
+        customer_note=c.customer_note,
+        internal_note=c.internal_note,
+        **c.actor.as_fields(),
+        **c.reference.as_fields(),
     )
-    batch.movements.append((entry, lot, c["amount"]))
-    written[account.pk, key] = (entry, c["fingerprint"])
+    batch.movements.append((entry, lot, c.amount))
+    written[account.pk, key] = (entry, c.fingerprint)
     return entry, False
 
 

@@ -92,24 +92,24 @@ def credit(
             actor=actor,
         )
     )
-    owner, currency, amount, key = c["owner"], c["currency"], c["amount"], c["key"]
+    owner, currency, amount, key = c.owner, c.currency, c.amount, c.key
     with transaction.atomic():
         account, prior = lock_account(owner, currency, key, create=True)
-        if replayed := replay(account, prior, key, c["fingerprint"]):
+        if replayed := replay(account, prior, key, c.fingerprint):
             return replayed
         return credit_locked(
             account,
             amount,
             entry_kind=EntryKind.CREDIT,
-            lot_kind=c["kind"],
-            reason=c["reason"],
-            expires_at=c["expires_at"],
+            lot_kind=c.kind,
+            reason=c.reason,
+            expires_at=c.expires_at,
             key=key,
-            fingerprint=c["fingerprint"],
-            actor=c["actor"],
-            reference=c["reference"],
-            customer_note=c["customer_note"],
-            internal_note=c["internal_note"],
+            fingerprint=c.fingerprint,
+            actor=c.actor,
+            reference=c.reference,
+            customer_note=c.customer_note,
+            internal_note=c.internal_note,
         )
 
 

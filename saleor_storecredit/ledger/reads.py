@@ -143,11 +143,16 @@ def refundable(reference: Reference) -> Decimal:
     return refundable_amount(spent.account, reference)
 
 
-def order_total(order_id, *, kind: str, reasons) -> Decimal:
-    """Sum of the entries of one kind and these reasons that name the order."""
-    return StoreCreditEntry.objects.filter(
-        order_id=order_id, kind=kind, reason__in=list(reasons)
-    ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+def order_totals(order_id, reasons) -> dict[tuple[str, str], Decimal]:
+    """Sums of the entries with these reasons that name the order, by (kind,
+    reason); one query."""
+    rows = (
+        StoreCreditEntry.objects.filter(order_id=order_id, reason__in=list(reasons))
+        .values_list("kind", "reason")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return {(kind, reason): total for kind, reason, total in rows}
 
 
 def order_paid_with_credit(order_id) -> bool:

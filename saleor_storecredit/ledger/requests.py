@@ -5,13 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.utils import timezone
-
 from ..actors import NO_REFERENCE, Actor, Reference
 from ..money import validate_amount, validate_currency
 from . import keys
 from .validation import (
-    ExpiresAfter,
+    expiry_date,
     fingerprint,
     validate_actor,
     validate_expiry,
@@ -83,9 +81,6 @@ def check_request(
         internal_note=internal_note,
         **taken,
     )
-    expiry = taken.get("expires_at")
-    if isinstance(expiry, ExpiresAfter):
-        expiry = expiry.at(timezone.now())
     return CheckedRequest(
         owner=owner,
         currency=currency,
@@ -97,6 +92,6 @@ def check_request(
         customer_note=customer_note,
         internal_note=internal_note,
         kind=taken.get("kind"),
-        expires_at=expiry,
+        expires_at=expiry_date(taken.get("expires_at")),
         fingerprint=request_hash,
     )

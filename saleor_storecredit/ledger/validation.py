@@ -86,6 +86,13 @@ class ExpiresAfter:
         return now + timedelta(days=self.days)
 
 
+def expiry_date(expires_at: "datetime | ExpiresAfter | None") -> datetime | None:
+    """The date credit booked now expires: a period counts from now."""
+    if isinstance(expires_at, ExpiresAfter):
+        return expires_at.at(timezone.now())
+    return expires_at
+
+
 def validate_expiry(
     expires_at: "datetime | ExpiresAfter | None",
 ) -> "datetime | ExpiresAfter | None":

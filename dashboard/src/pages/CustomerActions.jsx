@@ -1,7 +1,7 @@
 import { Box, Text } from "@saleor/macaw-ui";
 import { useState } from "react";
 
-import { gql, newKey, splitErrors } from "../api";
+import { gql, messagesOf, mutate, newKey, splitErrors } from "../api";
 import { notify, refreshEntity } from "../bridge";
 import {
   Action,
@@ -245,18 +245,14 @@ function AccountActions({ token, account, onDone }) {
   async function update(input, message) {
     setDone("");
     try {
-      const data = await gql(token, ACCOUNT_UPDATE, { id: account.id, input: { ...input, ...(note ? { note } : {}) } });
-      const result = data.storeCreditAccountUpdate;
-      if (result.errors.length) {
-        setErrors(result.errors.map(error => error.message));
-        return;
-      }
+      const changes = { ...input, ...(note ? { note } : {}) };
+      await mutate(token, ACCOUNT_UPDATE, { id: account.id, input: changes }, "storeCreditAccountUpdate");
       setErrors([]);
       setDone(message);
       notify("success", "Store credit account updated", message);
       onDone();
     } catch (error) {
-      setErrors([error.message]);
+      setErrors(messagesOf(error));
     }
   }
   const onHold = account.status === "ON_HOLD";

@@ -1,7 +1,7 @@
 import { Box, Checkbox, Text } from "@saleor/macaw-ui";
 import { useEffect, useState } from "react";
 
-import { gql, newKey, splitErrors } from "../../api";
+import { gql, messagesOf, mutate, newKey, splitErrors } from "../../api";
 import { notify } from "../../bridge";
 import { Action, Choice, ErrorBox, Field, Loading, Section, Success, TextArea } from "../../components";
 import { actorLabel, dateTime, money } from "../../format";
@@ -64,16 +64,11 @@ function BulkJobRow({ job, token, locale, onDone }) {
   const total = job.totalAmount ? money(job.totalAmount.amount, job.totalAmount.currency, locale) : "";
   async function cancel() {
     try {
-      const data = await gql(token, BULK_JOB_CANCEL, { id: job.id });
-      const result = data.storeCreditBulkJobCancel;
-      if (result.errors.length) {
-        setErrors(result.errors.map(error => error.message));
-        return;
-      }
+      const result = await mutate(token, BULK_JOB_CANCEL, { id: job.id }, "storeCreditBulkJobCancel");
       notify("success", "Bulk job canceled", `${result.job.done} of ${result.job.total} customers were done.`);
       onDone();
     } catch (error) {
-      setErrors([error.message]);
+      setErrors(messagesOf(error));
     }
   }
   return (

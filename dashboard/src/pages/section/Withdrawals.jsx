@@ -1,7 +1,7 @@
 import { Box, Text } from "@saleor/macaw-ui";
 import { useState } from "react";
 
-import { gql } from "../../api";
+import { messagesOf, mutate } from "../../api";
 import { notify } from "../../bridge";
 import { Action, ErrorBox, Field, Loading } from "../../components";
 import { dateTime, money } from "../../format";
@@ -43,16 +43,11 @@ function WithdrawalRow({ row, token, locale, onDone }) {
   const [errors, setErrors] = useState([]);
   async function act(action, label) {
     try {
-      const data = await gql(token, PROCESS_WITHDRAWAL, { id: row.id, action, note });
-      const result = data.storeCreditWithdrawalProcess;
-      if (result.errors.length) {
-        setErrors(result.errors.map(error => error.message));
-        return;
-      }
+      const result = await mutate(token, PROCESS_WITHDRAWAL, { id: row.id, action, note }, "storeCreditWithdrawalProcess");
       notify("success", `Withdrawal ${label.toLowerCase()}`, `${row.account.email}: ${result.withdrawal.status}`);
       onDone();
     } catch (error) {
-      setErrors([error.message]);
+      setErrors(messagesOf(error));
     }
   }
   return (
