@@ -408,13 +408,21 @@ class StoreCreditLotMovement(models.Model):
 
 
 class AccountEventType(models.TextChoices):
+    # Written by the database when the account is inserted (migration 0007):
+    # whose it is and its currency, as the account was opened.
+    OPENED = "opened", "Opened"
     STATUS_CHANGED = "status_changed", "Status changed"
     CAN_USE_CHANGED = "can_use_changed", "Use allowed or refused"
     NOTE_CHANGED = "note_changed", "Staff note changed"
 
 
 class StoreCreditAccountEvent(models.Model):
-    """Who changed an account's status, permission or note, and when (append-only)."""
+    """Who changed an account's status, permission or note, and when (append-only).
+
+    Each account's first event says whom it was opened for and in which
+    currency; its status, use and note are always those of its last event of
+    each type (or the defaults), which verify checks.
+    """
 
     account = models.ForeignKey(
         StoreCreditAccount, on_delete=models.PROTECT, related_name="events"
@@ -428,12 +436,60 @@ class StoreCreditAccountEvent(models.Model):
     actor_user_id = models.BigIntegerField(null=True, blank=True)
     actor_app_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # OPENED events only: the owner (a plain id: deleting the customer leaves
+    # this record as it was) and the currency the account was opened with.
+    user_id = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True, default="")
 
     class Meta:
         ordering = ("-pk",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(type="opened"),
+                name="storecredit_acc_event_opened_once",
+            ),
+        ]
         indexes = [
             models.Index(fields=["account", "-id"], name="storecredit_acc_event_hist")
         ]
+
+
+class StoreCreditWithdrawalEvent(models.Model):
+    """A withdrawal as it stood after each step: request, approval, payment,
+    rejection, cancellation (append-only, written by ledger.record_withdrawal).
+
+    Verify compares every withdrawal with its last record, and its hold.
+    """
+
+    withdrawal = models.ForeignKey(
+        StoreCreditWithdrawal, on_delete=models.PROTECT, related_name="events"
+    )
+    account = models.ForeignKey(
+        StoreCreditAccount,
+        on_delete=models.PROTECT,
+        related_name="withdrawal_events",
+        db_index=False,
+    )
+    hold = models.ForeignKey(
+        StoreCreditHold,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="withdrawal_events",
+        db_index=False,
+    )
+    amount = _money_field()
+    status = models.CharField(max_length=16, choices=WithdrawalStatus.choices)
+    actor_type = models.CharField(
+        max_length=16, choices=ActorType.choices, default=ActorType.SYSTEM
+    )
+    actor_user_id = models.BigIntegerField(null=True, blank=True)
+    actor_app_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("pk",)
 
 
 class StoreCreditCheckpoint(models.Model):

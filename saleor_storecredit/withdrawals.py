@@ -85,6 +85,7 @@ def request_withdrawal(
                 amount=hold.amount,
                 customer_note=note,
             )
+            ledger.record_withdrawal(withdrawal, Actor.customer(user))
             _notify(withdrawal, requested=True)
     return withdrawal
 
@@ -111,6 +112,7 @@ def cancel_withdrawal(user, withdrawal_id: int) -> StoreCreditWithdrawal:
             actor=Actor.customer(user),
         )
         _set_status(withdrawal, WithdrawalStatus.CANCELED, actor=None)
+        ledger.record_withdrawal(withdrawal, Actor.customer(user))
         _notify(withdrawal)
     return withdrawal
 
@@ -159,6 +161,7 @@ def process_withdrawal(
         if note is not None:
             withdrawal.staff_note = note
         _set_status(withdrawal, target, actor=actor)
+        ledger.record_withdrawal(withdrawal, actor)
         _notify(withdrawal)
     return withdrawal
 

@@ -8,6 +8,7 @@ touch the ledger's tables. The modules show its structure:
 - locking.py: row locks in the fixed order, and replays of repeated keys;
 - writer.py: appending entries, storing balances, recording lot movements;
 - operations.py, holds.py, expiry.py, accounts.py: what callers ask for;
+- events.py: the append-only record of each step of a withdrawal;
 - batches.py: many credits or expiries in one short transaction;
 - reads.py: what callers may read without locks;
 - verification.py: the proof that everything agrees with the entries.
@@ -15,6 +16,7 @@ touch the ledger's tables. The modules show its structure:
 
 from .accounts import UNCHANGED, get_account, set_status, update_account
 from .batches import CreditRequest, CreditResult, credit_many
+from .events import record_withdrawal
 from .expiry import expire_due_lots
 from .holds import authorize, capture, release
 from .keys import MAX_CALLER_KEY_LENGTH, MAX_KEY_LENGTH
@@ -47,6 +49,7 @@ __all__ = [
     "expire_due_lots",
     "get_account",
     "refund",
+    "record_withdrawal",
     "refundable_amount",
     "release",
     "reverse",

@@ -29,7 +29,10 @@ def get_account(user, currency: str) -> StoreCreditAccount | None:
 
 
 def _show(value) -> str:
-    return "" if value is None else str(value).lower()
+    """What an event records: a note as written, true/false, "" for None."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "" if value is None else str(value)
 
 
 def update_account(

@@ -14,6 +14,7 @@ counted has gone missing (checkpoints).
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import connections
 
 from ..models import StoreCreditCheckpoint
@@ -35,25 +36,49 @@ WITH e AS (
     SELECT account_id,
            SUM(amount - captured_amount - released_amount)
                FILTER (WHERE status = 'active') AS open_held,
-           COUNT(*) FILTER (WHERE status <> 'active'
-               AND amount <> captured_amount + released_amount) AS bad_closed
+           -- A hold's status follows from its amounts: open while some is
+           -- left, then captured if any was captured, else released.
+           COUNT(*) FILTER (WHERE status <> CASE
+               WHEN amount > captured_amount + released_amount THEN 'active'
+               WHEN captured_amount > 0 THEN 'captured'
+               ELSE 'released' END) AS bad_status
     FROM storecredit_storecredithold GROUP BY account_id
 ), hx AS (
-    SELECT h.account_id, COUNT(*) AS bad_holds
+    -- Named on the account its entries were written to: a hold moved to
+    -- another account is reported where its credit came from.
+    SELECT COALESCE(x.first_account, h.account_id) AS account_id,
+           COUNT(*) AS bad_holds
     FROM storecredit_storecredithold h
     LEFT JOIN (
         SELECT hold_id,
                SUM(held_change) FILTER (WHERE kind = 'authorization') AS authorized,
                -SUM(held_change) FILTER (WHERE kind = 'capture') AS captured,
                -SUM(amount) FILTER (WHERE kind = 'capture') AS captured_amount,
-               -SUM(held_change) FILTER (WHERE kind = 'release') AS released
+               -SUM(held_change) FILTER (WHERE kind = 'release') AS released,
+               MIN(account_id) AS first_account, MAX(account_id) AS last_account,
+               MIN(reason) AS first_reason, MAX(reason) AS last_reason,
+               -- What the hold was for: the first value its entries named.
+               (ARRAY_AGG(order_id ORDER BY id)
+                   FILTER (WHERE order_id IS NOT NULL))[1] AS order_id,
+               (ARRAY_AGG(checkout_id ORDER BY id)
+                   FILTER (WHERE checkout_id IS NOT NULL))[1] AS checkout_id,
+               (ARRAY_AGG(payment_id ORDER BY id)
+                   FILTER (WHERE payment_id IS NOT NULL))[1] AS payment_id,
+               (ARRAY_AGG(transaction_id ORDER BY id)
+                   FILTER (WHERE transaction_id IS NOT NULL))[1] AS transaction_id
         FROM storecredit_storecreditentry WHERE hold_id IS NOT NULL GROUP BY hold_id
     ) x ON x.hold_id = h.id
     WHERE h.amount IS DISTINCT FROM x.authorized
        OR h.captured_amount <> COALESCE(x.captured, 0)
        OR h.captured_amount <> COALESCE(x.captured_amount, 0)
        OR h.released_amount <> COALESCE(x.released, 0)
-    GROUP BY h.account_id
+       OR h.account_id <> x.first_account OR h.account_id <> x.last_account
+       OR h.reason <> x.first_reason OR h.reason <> x.last_reason
+       OR h.order_id IS DISTINCT FROM x.order_id
+       OR h.checkout_id IS DISTINCT FROM x.checkout_id
+       OR h.payment_id IS DISTINCT FROM x.payment_id
+       OR h.transaction_id IS DISTINCT FROM x.transaction_id
+    GROUP BY 1
 )
 SELECT a.id, a.currency, a.balance, a.held,
        COALESCE(e.balance, 0), COALESCE(e.held, 0),
@@ -61,7 +86,7 @@ SELECT a.id, a.currency, a.balance, a.held,
        last.balance_after, last.held_after,
        LEAST(COALESCE(e.min_after, 0), COALESCE(e.min_held_after, 0),
              COALESCE(l.min_remaining, 0)),
-       COALESCE(h.bad_closed, 0), COALESCE(hx.bad_holds, 0),
+       COALESCE(h.bad_status, 0), COALESCE(hx.bad_holds, 0),
        COALESCE(e.entries, 0), a.entry_count
 FROM storecredit_storecreditaccount a
 LEFT JOIN e ON e.account_id = a.id
@@ -115,6 +140,120 @@ LEFT JOIN (
 ) m ON m.entry_id = e.id
 WHERE e.amount <> COALESCE(m.moved, 0)
 GROUP BY e.account_id
+"""
+
+# Accounts whose owner, currency, status, use or note is not what their
+# append-only events say: the owner and currency they were opened with (a
+# customer deleted in Saleor leaves no owner), the last change of each.
+_STATE_SQL = """
+WITH opened AS (
+    SELECT account_id, user_id, currency
+    FROM storecredit_storecreditaccountevent WHERE type = 'opened'
+), changed AS (
+    SELECT DISTINCT ON (account_id, type) account_id, type, new_value
+    FROM storecredit_storecreditaccountevent
+    WHERE type IN ('status_changed', 'can_use_changed', 'note_changed')
+    ORDER BY account_id, type, id DESC
+), last AS (
+    SELECT account_id,
+           MAX(new_value) FILTER (WHERE type = 'status_changed') AS status,
+           MAX(new_value) FILTER (WHERE type = 'can_use_changed') AS can_use,
+           MAX(new_value) FILTER (WHERE type = 'note_changed') AS note
+    FROM changed GROUP BY account_id
+), s AS (
+    SELECT COALESCE(a.id, o.account_id) AS account_id,
+           a.id IS NOT NULL AS present, o.account_id IS NOT NULL AS recorded,
+           a.user_id, o.user_id AS opened_user_id,
+           a.currency, o.currency AS opened_currency,
+           a.status, COALESCE(last.status, 'active') AS last_status,
+           COALESCE(LOWER(a.can_use::text), '') AS can_use,
+           COALESCE(last.can_use, '') AS last_can_use,
+           a.note = COALESCE(last.note, '') AS same_note
+    FROM storecredit_storecreditaccount a
+    FULL JOIN opened o ON o.account_id = a.id
+    LEFT JOIN last ON last.account_id = COALESCE(a.id, o.account_id)
+)
+SELECT account_id, present, recorded, user_id, opened_user_id, currency,
+       opened_currency, status, last_status, can_use, last_can_use, same_note
+FROM s
+WHERE NOT present OR NOT recorded
+   OR currency <> opened_currency
+   OR user_id IS DISTINCT FROM opened_user_id AND (
+       user_id IS NOT NULL
+       OR EXISTS (SELECT 1 FROM {users} u WHERE u.id = s.opened_user_id))
+   OR status <> last_status OR can_use <> last_can_use OR NOT same_note
+ORDER BY account_id
+"""
+
+# Withdrawals that disagree with their append-only records (account, hold and
+# amount as requested, status as last recorded) or with their hold (pending and
+# approved: held whole; paid: captured whole; rejected, canceled: released whole).
+_WITHDRAWALS_SQL = """
+WITH r AS (
+    SELECT withdrawal_id, COUNT(*) AS records,
+           MIN(account_id) AS account_id, MAX(account_id) AS last_account_id,
+           MIN(hold_id) AS hold_id, MAX(hold_id) AS last_hold_id,
+           COUNT(*) FILTER (WHERE hold_id IS NULL) AS no_hold,
+           MIN(amount) AS amount, MAX(amount) AS last_amount
+    FROM storecredit_storecreditwithdrawalevent GROUP BY withdrawal_id
+), last AS (
+    SELECT DISTINCT ON (withdrawal_id) withdrawal_id, status
+    FROM storecredit_storecreditwithdrawalevent ORDER BY withdrawal_id, id DESC
+), checked AS (
+    SELECT COALESCE(w.id, r.withdrawal_id) AS id,
+           COALESCE(r.account_id, w.account_id) AS account_id,
+           w.id IS NOT NULL AS present, r.withdrawal_id IS NOT NULL AS recorded,
+           w.account_id IS NOT DISTINCT FROM r.account_id
+               AND r.account_id = r.last_account_id
+               AND w.hold_id IS NOT DISTINCT FROM r.hold_id
+               AND r.hold_id = r.last_hold_id AND r.no_hold = 0
+               AND w.amount IS NOT DISTINCT FROM r.amount
+               AND r.amount = r.last_amount AS as_recorded,
+           w.status, last.status AS last_status,
+           h.id IS NOT NULL AND h.account_id = w.account_id
+               AND h.amount = w.amount AND h.reason = 'withdrawal' AS hold_matches,
+           h.status AS hold_status,
+           CASE
+               WHEN w.status IN ('pending', 'approved') THEN h.status = 'active'
+                   AND h.captured_amount = 0 AND h.released_amount = 0
+               WHEN w.status = 'paid' THEN h.status = 'captured'
+                   AND h.captured_amount = h.amount
+               WHEN w.status IN ('rejected', 'canceled') THEN h.status = 'released'
+                   AND h.released_amount = h.amount
+               ELSE false
+           END AS hold_agrees
+    FROM storecredit_storecreditwithdrawal w
+    FULL JOIN r ON r.withdrawal_id = w.id
+    LEFT JOIN last ON last.withdrawal_id = COALESCE(w.id, r.withdrawal_id)
+    LEFT JOIN storecredit_storecredithold h ON h.id = w.hold_id
+)
+SELECT id, account_id, present, recorded, as_recorded, status, last_status,
+       hold_matches, hold_status, hold_agrees
+FROM checked
+WHERE NOT present OR NOT recorded OR NOT as_recorded
+   OR status IS DISTINCT FROM last_status
+   OR NOT hold_matches OR hold_agrees IS NOT TRUE
+ORDER BY id
+"""
+
+# Ledger rows whose account no longer exists (accounts are never deleted).
+_ORPHANS_SQL = """
+SELECT x.account_id, SUM(x.n) FROM (
+    SELECT account_id, COUNT(*) AS n
+    FROM storecredit_storecreditentry GROUP BY account_id
+    UNION ALL SELECT account_id, COUNT(*)
+    FROM storecredit_storecreditlot GROUP BY account_id
+    UNION ALL SELECT account_id, COUNT(*)
+    FROM storecredit_storecredithold GROUP BY account_id
+    UNION ALL SELECT account_id, COUNT(*)
+    FROM storecredit_storecreditwithdrawal GROUP BY account_id
+    UNION ALL SELECT account_id, COUNT(*)
+    FROM storecredit_storecreditaccountevent GROUP BY account_id
+) x
+WHERE NOT EXISTS (
+    SELECT 1 FROM storecredit_storecreditaccount a WHERE a.id = x.account_id
+)
+GROUP BY x.account_id
 """
 
 _COUNTS_SQL = """
@@ -178,13 +317,87 @@ def _per_account(cursor, sql) -> dict[int, int]:
     return dict(cursor.fetchall())
 
 
+def _owner(user_id) -> str:
+    return "nobody" if user_id is None else f"user {user_id}"
+
+
+def _state_problems(cursor, extra, currencies):
+    """Owner, currency, status, use and note against the account's events."""
+    users = get_user_model()._meta.db_table
+    cursor.execute(_STATE_SQL.format(users=cursor.db.ops.quote_name(users)))
+    for (account_id, present, recorded, user_id, opened_user_id, currency,
+         opened_currency, status, last_status, can_use, last_can_use,
+         same_note) in cursor.fetchall():  # fmt: skip
+        messages = extra[account_id]
+        if not present:
+            currencies[account_id] = opened_currency
+            messages.append(
+                f"the account opened for {_owner(opened_user_id)} in "
+                f"{opened_currency} is missing"
+            )
+            continue
+        if not recorded:
+            messages.append("no record of its opening (owner and currency unproven)")
+            continue
+        if currency != opened_currency:
+            messages.append(
+                f"currency is {currency}, but the account was opened in "
+                f"{opened_currency}"
+            )
+        if user_id != opened_user_id and (
+            user_id is not None or opened_user_id is not None
+        ):
+            # Only reported when the query found it wrong: no owner is right
+            # once the customer the account was opened for is deleted.
+            messages.append(
+                f"owner is {_owner(user_id)}, but the account was opened for "
+                f"{_owner(opened_user_id)}"
+            )
+        if status != last_status:
+            messages.append(
+                f"status is {status}, but its last recorded change says {last_status}"
+            )
+        if can_use != last_can_use:
+            messages.append(
+                f"use is {can_use or 'by the shop rules'}, but its last recorded "
+                f"change says {last_can_use or 'by the shop rules'}"
+            )
+        if not same_note:
+            messages.append("staff note is not the one last recorded")
+
+
+def _withdrawal_problems(cursor, extra):
+    """Each withdrawal against its records and its hold."""
+    cursor.execute(_WITHDRAWALS_SQL)
+    for (withdrawal_id, account_id, present, recorded, as_recorded, status,
+         last_status, hold_matches, hold_status, hold_agrees) in cursor.fetchall():  # fmt: skip
+        messages = extra[account_id]
+        name = f"withdrawal {withdrawal_id}"
+        if not present:
+            messages.append(f"{name} is missing (its records remain)")
+            continue
+        if not recorded:
+            messages.append(f"{name} has no record of its request")
+            continue
+        if not as_recorded:
+            messages.append(f"{name}: account, hold or amount is not as requested")
+        if status != last_status:
+            messages.append(f"{name} is {status}, but was last recorded {last_status}")
+        if not hold_matches:
+            messages.append(f"{name}: its hold is of another account or amount")
+        elif not hold_agrees:
+            messages.append(f"{name} is {status}, but its hold is {hold_status}")
+
+
 def find_problems(using: str = "default") -> list[Problem]:
-    """Every way the ledger disagrees with its entries, lots, holds and checkpoints."""
+    """Every way the ledger disagrees with its entries, lots, holds, events,
+    withdrawal records and checkpoints."""
     problems = []
+    extra = defaultdict(list)
+    currencies = {}
     with connections[using].cursor() as cursor:
         cursor.execute(_ACCOUNTS_SQL)
         rows = cursor.fetchall()
-        extra = defaultdict(list)
         for sql, message in (
             (_CHAIN_SQL, "entries whose balance/held after is not the running sum"),
             (_LOTS_SQL, "lots that disagree with their movements"),
@@ -192,10 +405,14 @@ def find_problems(using: str = "default") -> list[Problem]:
         ):
             for account_id, count in _per_account(cursor, sql).items():
                 extra[account_id].append(f"{count} {message}")
+        _state_problems(cursor, extra, currencies)
+        _withdrawal_problems(cursor, extra)
+        for account_id, count in _per_account(cursor, _ORPHANS_SQL).items():
+            extra[account_id].append(f"{count} ledger rows of a missing account")
         problems.extend(_checkpoint_problems(cursor, using))
     for row in rows:
         (account_id, currency, balance, held, entry_sum, held_sum, lots, open_held,
-         last_balance, last_held, minimum, bad_closed, bad_holds, entries,
+         last_balance, last_held, minimum, bad_status, bad_holds, entries,
          entry_count) = row  # fmt: skip
 
         def add(message, account_id=account_id, currency=currency):
@@ -217,15 +434,21 @@ def find_problems(using: str = "default") -> list[Problem]:
             add(f"{entries} entries, but the account counted {entry_count}")
         if minimum < 0:
             add("a negative balance, held amount or lot in the history")
-        if bad_closed:
-            add(f"{bad_closed} closed hold(s) not fully captured or released")
+        if bad_status:
+            add(f"{bad_status} hold(s) whose status is not what their amounts say")
         if bad_holds:
             add(f"{bad_holds} hold(s) disagree with their entries")
         for message in extra.pop(account_id, ()):
             add(message)
     for account_id, messages in extra.items():
         for message in messages:
-            problems.append(Problem(account_id, "?", f"{message} (account missing)"))
+            problems.append(
+                Problem(
+                    account_id,
+                    currencies.get(account_id) or "?",
+                    f"{message} (account missing)",
+                )
+            )
     return problems
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from saleor_storecredit import ledger
 from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import (
+    Reason,
     StoreCreditAccount,
     StoreCreditAccountEvent,
     StoreCreditEntry,
@@ -17,6 +18,7 @@ from saleor_storecredit.models import (
     StoreCreditLot,
     StoreCreditLotMovement,
     StoreCreditWithdrawal,
+    StoreCreditWithdrawalEvent,
 )
 
 LEDGER_MODELS = (
@@ -27,12 +29,41 @@ LEDGER_MODELS = (
     StoreCreditWithdrawal,
     StoreCreditLotMovement,
     StoreCreditAccountEvent,
+    StoreCreditWithdrawalEvent,
 )
 
 
 def ledger_rows() -> dict:
     """Row count of every ledger table: a refused call must leave them unchanged."""
     return {model.__name__: model.objects.count() for model in LEDGER_MODELS}
+
+
+def withdraw(owner, amount, key: str) -> StoreCreditWithdrawal:
+    """A withdrawal request as withdrawals.py makes it (that module needs Saleor):
+    the amount held, the request stored and recorded."""
+    hold = ledger.authorize(
+        owner, amount, "USD", idempotency_key=key, reason=Reason.WITHDRAWAL
+    )
+    withdrawal = StoreCreditWithdrawal.objects.create(
+        account_id=hold.account_id, hold=hold, amount=hold.amount
+    )
+    ledger.record_withdrawal(withdrawal)
+    return withdrawal
+
+
+def settle_withdrawal(withdrawal: StoreCreditWithdrawal, status: str):
+    """A step of withdrawals.py: paid captures the hold, rejected or canceled
+    releases it, approved moves nothing; then the new status is saved and
+    recorded."""
+    key = f"withdrawal-{withdrawal.pk}-{status}"
+    if status == "paid":
+        ledger.capture(withdrawal.hold, idempotency_key=key)
+    elif status in ("rejected", "canceled"):
+        ledger.release(withdrawal.hold, idempotency_key=key)
+    withdrawal.status = status
+    withdrawal.save(update_fields=["status", "updated_at"])
+    ledger.record_withdrawal(withdrawal)
+    return withdrawal
 
 
 def in_days(days: float):

@@ -10,8 +10,9 @@ from saleor_storecredit import ledger
 from saleor_storecredit.models import (
     StoreCreditAccount,
     StoreCreditEntry,
-    StoreCreditWithdrawal,
 )
+
+from .conftest import withdraw
 
 ENTRY_TABLE = StoreCreditEntry._meta.db_table
 ACCOUNT_TABLE = StoreCreditAccount._meta.db_table
@@ -129,6 +130,7 @@ LEDGER_TABLES = [
     "storecredit_storecreditlotmovement",
     "storecredit_storecreditaccountevent",
     "storecredit_storecreditcheckpoint",
+    "storecredit_storecreditwithdrawalevent",
 ]
 
 
@@ -181,11 +183,13 @@ def test_a_lot_keeps_its_amount_kind_and_expiry(entry, customer, fund):
     refused_by_database(f"DELETE FROM {table} WHERE id = %s", entry.lot_id)
 
 
-def test_movements_events_and_checkpoints_are_append_only(entry):
+def test_movements_events_and_checkpoints_are_append_only(entry, customer):
     ledger.update_account(entry.account, note="watch")
+    withdraw(customer, "1", "w")
     for table in (
         "storecredit_storecreditlotmovement",
         "storecredit_storecreditaccountevent",
+        "storecredit_storecreditwithdrawalevent",
     ):
         refused_by_database(f"UPDATE {table} SET id = id")
         refused_by_database(f"DELETE FROM {table}")
@@ -200,6 +204,5 @@ def test_movements_events_and_checkpoints_are_append_only(entry):
     ],
 )
 def test_ledger_rows_are_never_deleted(entry, customer, table):
-    hold = ledger.authorize(customer, "1", "USD", idempotency_key="h")
-    StoreCreditWithdrawal.objects.create(account=hold.account, hold=hold, amount=1)
+    withdraw(customer, "1", "h")
     refused_by_database(f"DELETE FROM {table}")

@@ -110,6 +110,7 @@ def test_a_whole_ledger_lost_since_the_last_clean_run(history, allow_problems):
         "storecredit_storecreditlotmovement",
         "storecredit_storecreditentry",
         "storecredit_storecreditlot",
+        "storecredit_storecreditaccountevent",
         "storecredit_storecreditaccount",
     ):
         raw(f"DELETE FROM {table}")
