@@ -1,14 +1,26 @@
-"""Proof that every balance, hold and lot agrees with the append-only history.
+"""Proof that every balance, hold, lot, owner and withdrawal agrees with the
+append-only history.
 
 Checked per account: balance = sum of entries = unspent lots; held = sum of
 hold changes = open holds; each entry's balance_after and held_after = the
 running sums up to it (the whole chain, so a row forged or lost in the middle
 shows); the number of entries = the count the account keeps; each hold's
-authorized, captured and released amounts = its entries; each lot's remaining
+authorized, captured and released amounts, account, reason and references =
+its entries, and its status = what its amounts say; each lot's remaining
 amount = the sum of its movements, its amount = its first movement and its
 expiry = the one its movements recorded; each entry's amount = what it moved in
-lots; nothing negative. Across the ledger: no row that an earlier clean run
-counted has gone missing (checkpoints).
+lots; nothing negative. The owner and currency = those the account was opened
+with (its "opened" event, written by the database; no owner is right only once
+that customer is deleted); status, use and staff note = its last event of each.
+Each withdrawal's account, hold and amount = its records, its status = its last
+record, and its hold agrees (pending, approved: held whole; paid: captured
+whole; rejected, canceled: released whole). No ledger row refers to an account
+that is gone. Across the ledger: no row that an earlier clean run counted has
+gone missing (checkpoints).
+
+Every fact is read from rows the database refuses to change or delete
+(entries, lot movements, events, withdrawal records, checkpoints), each check
+one set-based query.
 """
 
 from collections import defaultdict
@@ -49,7 +61,7 @@ WITH e AS (
     SELECT COALESCE(x.first_account, h.account_id) AS account_id,
            COUNT(*) AS bad_holds
     FROM storecredit_storecredithold h
-    LEFT JOIN (
+    FULL JOIN (
         SELECT hold_id,
                SUM(held_change) FILTER (WHERE kind = 'authorization') AS authorized,
                -SUM(held_change) FILTER (WHERE kind = 'capture') AS captured,
@@ -67,7 +79,7 @@ WITH e AS (
                (ARRAY_AGG(transaction_id ORDER BY id)
                    FILTER (WHERE transaction_id IS NOT NULL))[1] AS transaction_id
         FROM storecredit_storecreditentry WHERE hold_id IS NOT NULL GROUP BY hold_id
-    ) x ON x.hold_id = h.id
+    ) x ON x.hold_id = h.id  -- FULL: entries of a hold that is gone count too
     WHERE h.amount IS DISTINCT FROM x.authorized
        OR h.captured_amount <> COALESCE(x.captured, 0)
        OR h.captured_amount <> COALESCE(x.captured_amount, 0)
@@ -332,8 +344,7 @@ def _state_problems(cursor, extra, currencies):
         if not present:
             currencies[account_id] = opened_currency
             messages.append(
-                f"the account opened for {_owner(opened_user_id)} in "
-                f"{opened_currency} is missing"
+                f"opened for {_owner(opened_user_id)} in {opened_currency}, now gone"
             )
             continue
         if not recorded:
