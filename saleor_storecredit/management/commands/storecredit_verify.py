@@ -8,7 +8,10 @@ class Command(BaseCommand):
     help = (
         "Check every store-credit account: balance = sum of entries, held = open "
         "holds, unspent lots = balance, every lot = its movements, the whole "
-        "balance chain, nothing negative, no row lost since the last clean run "
+        "balance chain, nothing negative; owner and currency = those it was "
+        "opened with, status and use = its last events; every hold = its "
+        "entries, every withdrawal = its records and its hold; no ledger row "
+        "of a missing account, no row lost since the last clean run "
         "(each clean run records a checkpoint); inside Saleor also that "
         "the plugin's checkout transactions match the ledger and no hold outlives "
         "its checkout. Exits 1 on any problem."
