@@ -59,12 +59,10 @@ def test_customer_type_and_per_customer_decision(
     configure(customer_types="wholesale")
     assert GATEWAY not in gateway_ids(user_api_client, customer_checkout)
 
-    funded.can_use = True
-    funded.save(update_fields=["can_use"])
+    ledger.update_account(funded, can_use=True)
     assert GATEWAY in gateway_ids(user_api_client, customer_checkout)
 
-    funded.can_use = False
-    funded.save(update_fields=["can_use"])
+    ledger.update_account(funded, can_use=False)
     customer_user.customer_type = wholesale
     customer_user.save(update_fields=["customer_type"])
     assert GATEWAY not in gateway_ids(user_api_client, customer_checkout)

@@ -168,6 +168,21 @@ def test_staff_process_withdrawals(actions, status, balance, held, world, caller
     assert find_problems() == []
 
 
+def test_each_step_is_recorded_for_verify(world, caller):
+    """The append-only records verify compares every withdrawal with."""
+    withdrawal = world["withdrawal"]
+    withdrawal_id = global_id("StoreCreditWithdrawal", withdrawal.pk)
+    for action in ("APPROVE", "MARK_PAID"):
+        caller("staff").post_graphql(PROCESS, {"id": withdrawal_id, "action": action})
+
+    assert list(withdrawal.events.values_list("status", "actor_type", "amount")) == [
+        ("pending", "customer", Decimal("10.000")),
+        ("approved", "staff", Decimal("10.000")),
+        ("paid", "staff", Decimal("10.000")),
+    ]
+    assert find_problems() == []
+
+
 @pytest.mark.parametrize(
     ("first", "then"),
     [("MARK_PAID", "REJECT"), ("REJECT", "MARK_PAID"), ("REJECT", "APPROVE")],
