@@ -27,7 +27,8 @@ logger = logging.getLogger(__name__)
 # says why, and Saleor starts as without it.
 UNSUPPORTED_REASON = unsupported_reason()
 if UNSUPPORTED_REASON is None:
-    from .gateway import eligibility, orders, payments, transactions
+    from .gateway import callers, eligibility, orders, payments, transactions
+    from .ledger import reads
 
 DESCRIPTION = (
     "Customers pay with their store-credit balance, fully or in part, and get "
@@ -67,6 +68,10 @@ class StoreCreditPlugin(BasePlugin):
                 cached = StoreCreditSettings(active=False)
             self._storecredit_settings = cached
         return cached
+
+    def _caller(self):
+        """Who asks for what runs now (gateway/callers.py)."""
+        return callers.current(self.requestor)
 
     # --- Dashboard configuration --------------------------------------------------
 
@@ -175,13 +180,16 @@ class StoreCreditPlugin(BasePlugin):
         ]
 
     def _eligible_for_checkout(self, settings, checkout_info, checkout_lines) -> bool:
+        """Listed only where `Checkout.storeCredit` says eligible: the same
+        function decides, for the caller who asks."""
         from saleor.checkout.calculations import (
             calculate_checkout_total_with_gift_cards,
         )
 
         checkout = checkout_info.checkout
         user = checkout_info.user
-        if user is None or checkout.user_id is None:
+        caller = self._caller()
+        if user is None or not caller.may_spend_for(checkout.user_id):
             return False
         total = calculate_checkout_total_with_gift_cards(
             manager=checkout_info.manager,
@@ -189,16 +197,26 @@ class StoreCreditPlugin(BasePlugin):
             lines=checkout_lines or [],
             database_connection_name=checkout_info.database_connection_name,
         ).gross.amount
-        return eligibility.is_eligible(
+        applied, others = transactions.checkout_paid(
+            checkout.pk, using=checkout_info.database_connection_name
+        )
+        refusal = eligibility.checkout_refusal(
             settings,
-            user=user,
+            may_spend=True,
+            customer=user,
             channel_slug=checkout_info.channel.slug,
             currency=checkout.currency,
             total=total,
-            full_payment=False,
             products=eligibility.line_info_products(checkout_lines),
-            using=checkout_info.database_connection_name,
+            account=reads.account(
+                user.pk,
+                checkout.currency,
+                using=checkout_info.database_connection_name,
+            ),
+            applied=applied,
+            paid_by_others=others,
         )
+        return refusal is None
 
     def token_is_required_as_payment_input(self, previous_value):
         if not self.active:
@@ -210,12 +228,16 @@ class StoreCreditPlugin(BasePlugin):
     def process_payment(self, payment_information, previous_value):
         if not self.active:
             return previous_value
-        return payments.process_payment(self.settings, payment_information)
+        return payments.process_payment(
+            self.settings, payment_information, self._caller()
+        )
 
     def authorize_payment(self, payment_information, previous_value):
         if not self.active:
             return previous_value
-        return payments.authorize_payment(self.settings, payment_information)
+        return payments.authorize_payment(
+            self.settings, payment_information, self._caller()
+        )
 
     def capture_payment(self, payment_information, previous_value):
         if not self.active:
@@ -235,7 +257,9 @@ class StoreCreditPlugin(BasePlugin):
     def confirm_payment(self, payment_information, previous_value):
         if not self.active:
             return previous_value
-        return payments.confirm_payment(self.settings, payment_information)
+        return payments.confirm_payment(
+            self.settings, payment_information, self._caller()
+        )
 
     # --- the Transactions API road ------------------------------------------------
 
@@ -294,7 +318,11 @@ class StoreCreditPlugin(BasePlugin):
             return previous_value
         try:
             transactions.reconcile_checkout(
-                self.settings, checkout_info, lines or [], checkout_info.manager
+                self.settings,
+                checkout_info,
+                lines or [],
+                checkout_info.manager,
+                self._caller(),
             )
         except StoreCreditError as error:
             raise transactions.completion_error(error.message) from error
@@ -309,11 +337,29 @@ class StoreCreditPlugin(BasePlugin):
             ) from error
         return previous_value
 
-    def _auto_apply(self, checkout):
+    def _checkout_changed(self, checkout):
+        """Someone else's change of a checkout releases its credit; its
+        customer's own change (or an app acting for them) may apply it."""
+        if getattr(self, "_storecredit_applying", False):
+            return  # the checkout changed by applying credit to it
+        caller = self._caller()
+        if not caller.may_spend_for(checkout.user_id):
+            transactions.release_checkout_credit(
+                checkout.pk,
+                message="Released: the checkout was changed by someone else.",
+            )
+            return
+        # The customer changed (attach): the previous customer's credit goes back.
+        transactions.release_checkout_credit(
+            checkout.pk,
+            only_not_owned=True,
+            message="Released: the checkout's customer changed.",
+        )
+        self._auto_apply(checkout, caller)
+
+    def _auto_apply(self, checkout, caller):
         settings = self.settings
         if not settings.auto_apply or checkout.user_id is None:
-            return
-        if getattr(self, "_storecredit_applying", False):
             return
         self._storecredit_applying = True
         try:
@@ -321,7 +367,7 @@ class StoreCreditPlugin(BasePlugin):
 
             transactions.apply_to_checkout(
                 settings,
-                user=checkout.user,
+                caller=caller,
                 checkout_pk=checkout.pk,
                 manager=get_plugins_manager(allow_replica=False),
                 quiet_when_nothing_to_do=True,
@@ -332,7 +378,7 @@ class StoreCreditPlugin(BasePlugin):
             if error.code == StoreCreditErrorCode.NOT_PAYABLE_WITH_CREDIT:
                 # Credit applied automatically before a top-up or gift card
                 # was added goes back; completion would refuse it anyway.
-                transactions.release_checkout_credit(checkout)
+                transactions.release_checkout_credit(checkout.pk)
             logger.info(
                 "Store credit not applied automatically to %s: %s",
                 checkout.pk,
@@ -347,13 +393,13 @@ class StoreCreditPlugin(BasePlugin):
     def checkout_created(self, checkout, previous_value, webhooks=None):
         if not self.active:
             return previous_value
-        self._auto_apply(checkout)
+        self._checkout_changed(checkout)
         return previous_value
 
     def checkout_updated(self, checkout, previous_value, webhooks=None):
         if not self.active:
             return previous_value
-        self._auto_apply(checkout)
+        self._checkout_changed(checkout)
         return previous_value
 
     # --- orders -----------------------------------------------------------------

@@ -193,6 +193,13 @@ SCHEMA_HOLDERS = (
 _FEDERATION_TYPES = {"_Any", "_Entity", "_Service"}
 
 
+def completes_paid_checkouts(channel) -> bool:
+    """Whether Saleor completes the channel's fully paid checkouts by itself,
+    in a background task (Channel.automatically_complete_fully_paid_checkouts;
+    checked on 3.23.28 and 3.24.0-a.0)."""
+    return bool(getattr(channel, "automatically_complete_fully_paid_checkouts", False))
+
+
 def saleor_api():
     from saleor.graphql import api
 

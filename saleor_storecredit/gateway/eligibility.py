@@ -163,6 +163,64 @@ def check_all(
     return account
 
 
+def check_spender(may_spend: bool, user):
+    """Only the customer whose credit it is (or an app acting for them, see
+    callers.py) may pay with it: a checkout's ID is no key to a wallet."""
+    if may_spend:
+        return
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise NotEligible("Log in to pay with your store credit.")
+    raise NotEligible("Only the checkout's customer can pay with their store credit.")
+
+
+def check_checkout(
+    settings: StoreCreditSettings,
+    *,
+    may_spend: bool,
+    customer,
+    channel_slug: str,
+    currency: str,
+    total: Decimal,
+    products: Iterable[tuple],
+    account: StoreCreditAccount | None,
+    applied: Decimal = Decimal(0),
+    paid_by_others: Decimal = Decimal(0),
+):
+    """Can credit pay (more of) this checkout now? One answer for the gateway
+    list, `Checkout.storeCredit` and applying. `customer`: the checkout's
+    customer; `may_spend`: whether the caller may spend that customer's credit;
+    `applied`: credit already held on it; `paid_by_others`: every other
+    payment of it."""
+    check_spender(may_spend, customer)
+    check_customer(settings, user=customer, channel_slug=channel_slug, account=account)
+    check_products(settings, products)
+    check_total(settings, total, currency)
+    unpaid = max(total - paid_by_others, Decimal(0))
+    if unpaid <= 0:
+        raise StoreCreditError(
+            "Nothing is left to pay on this checkout.",
+            code=StoreCreditErrorCode.NOTHING_TO_PAY,
+        )
+    check_funds(
+        settings,
+        available=(account.available if account is not None else Decimal(0)) + applied,
+        amount_due=unpaid,
+        currency=currency,
+        full_payment=False,
+    )
+
+
+def checkout_refusal(
+    settings: StoreCreditSettings, **kwargs
+) -> StoreCreditError | None:
+    """`check_checkout`'s refusal, or None when credit can pay."""
+    try:
+        check_checkout(settings, **kwargs)
+    except StoreCreditError as error:
+        return error
+    return None
+
+
 def is_eligible(settings: StoreCreditSettings, **kwargs) -> bool:
     try:
         check_all(settings, **kwargs)

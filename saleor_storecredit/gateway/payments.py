@@ -15,7 +15,7 @@ from saleor.payment.interface import GatewayResponse, PaymentData
 from saleor.payment.models import Payment
 
 from .. import ledger
-from ..actors import Reference
+from ..actors import Actor, Reference
 from ..config import StoreCreditSettings
 from ..error_codes import StoreCreditErrorCode
 from ..exceptions import StoreCreditError
@@ -23,6 +23,7 @@ from ..ledger import keys, reads
 from ..models import EntryKind, StoreCreditHold
 from ..notifications import notify_entry
 from . import eligibility
+from .callers import Caller
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +73,11 @@ def _reference(payment: Payment) -> Reference:
     )
 
 
-def _check_can_pay(settings: StoreCreditSettings, payment: Payment, amount: Decimal):
+def _check_can_pay(
+    settings: StoreCreditSettings, payment: Payment, amount: Decimal, caller: Caller
+):
     user, channel = _customer_and_channel(payment)
+    eligibility.check_spender(caller.may_spend_for(getattr(user, "pk", None)), user)
     if channel is None:
         raise StoreCreditError(
             "This payment has no checkout or order.",
@@ -120,16 +124,16 @@ def _already_paid(payment: Payment) -> tuple[str, str] | None:
 
 
 def process_payment(
-    settings: StoreCreditSettings, info: PaymentData
+    settings: StoreCreditSettings, info: PaymentData, caller: Caller
 ) -> GatewayResponse:
     payment = _payment(info)
     if done := _already_paid(payment):
         kind, reference = done
         return _response(info, kind, reference=reference)
     try:
-        user, channel = _check_can_pay(settings, payment, info.amount)
+        user, channel = _check_can_pay(settings, payment, info.amount, caller)
         if not _auto_capture(channel):
-            return _authorize(payment, user, info)
+            return _authorize(payment, user, info, caller)
         entry = ledger.debit(
             user,
             info.amount,
@@ -137,30 +141,36 @@ def process_payment(
             idempotency_key=keys.payment(payment.pk, "process"),
             reference=_reference(payment),
             customer_note=settings.display_name,
+            actor=_actor(caller, user),
         )
     except StoreCreditError as error:
         return _response(info, TransactionKind.CAPTURE, error=error)
     return _response(info, TransactionKind.CAPTURE, reference=f"entry:{entry.pk}")
 
 
-def _authorize(payment: Payment, user, info: PaymentData) -> GatewayResponse:
+def _actor(caller: Caller, user) -> Actor:
+    return Actor.app(caller.app) if caller.is_app else Actor.customer(user)
+
+
+def _authorize(payment: Payment, user, info: PaymentData, caller) -> GatewayResponse:
     hold = ledger.authorize(
         user,
         info.amount,
         payment.currency,
         idempotency_key=keys.payment(payment.pk, "authorize"),
         reference=_reference(payment),
+        actor=_actor(caller, user),
     )
     return _response(info, TransactionKind.AUTH, reference=f"hold:{hold.pk}")
 
 
 def authorize_payment(
-    settings: StoreCreditSettings, info: PaymentData
+    settings: StoreCreditSettings, info: PaymentData, caller: Caller
 ) -> GatewayResponse:
     payment = _payment(info)
     try:
-        user, _channel = _check_can_pay(settings, payment, info.amount)
-        return _authorize(payment, user, info)
+        user, _channel = _check_can_pay(settings, payment, info.amount, caller)
+        return _authorize(payment, user, info, caller)
     except StoreCreditError as error:
         return _response(info, TransactionKind.AUTH, error=error)
 
@@ -250,8 +260,8 @@ def refund_payment(info: PaymentData) -> GatewayResponse:
 
 
 def confirm_payment(
-    settings: StoreCreditSettings, info: PaymentData
+    settings: StoreCreditSettings, info: PaymentData, caller: Caller
 ) -> GatewayResponse:
     """Store credit never asks the customer for more; confirming re-runs the
     payment, which replays the first result by its key."""
-    return process_payment(settings, info)
+    return process_payment(settings, info, caller)

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from saleor.checkout.calculations import calculate_checkout_total_with_gift_cards
 from saleor.checkout.error_codes import CheckoutErrorCode
 from saleor.checkout.fetch import (
@@ -54,6 +54,7 @@ from ..models import StoreCreditHold
 from ..money import validate_amount
 from ..notifications import notify_entry
 from . import eligibility
+from .callers import Caller
 from .checkout_status import checkout_payments_changed
 
 logger = logging.getLogger(__name__)
@@ -181,6 +182,18 @@ def _paid_by_others(checkout_pk, exclude_pk) -> Decimal:
     return totals["paid"] or Decimal(0)
 
 
+def checkout_paid(checkout_pk, using: str = "default") -> tuple[Decimal, Decimal]:
+    """(paid with store credit, paid every other way) of a checkout, in one query;
+    `using` lets what only decides what to show read a replica."""
+    paid = sum((F(field) for field in _PAID_FIELDS[1:]), F(_PAID_FIELDS[0]))
+    ours = Q(app_identifier=PLUGIN_ID)
+    items = TransactionItem.objects.using(using).filter(checkout_id=checkout_pk)
+    totals = items.aggregate(
+        credit=Sum(paid, filter=ours), others=Sum(paid, filter=~ours)
+    )
+    return totals["credit"] or Decimal(0), totals["others"] or Decimal(0)
+
+
 def _paid_by_item(item: TransactionItem) -> Decimal:
     return sum((getattr(item, field) for field in _PAID_FIELDS), Decimal(0))
 
@@ -195,31 +208,50 @@ def _current_item(checkout_pk) -> TransactionItem | None:
     )
 
 
+def _checkout_for(caller: Caller, checkout_pk) -> Checkout:
+    """The checkout whose customer's credit `caller` may spend. Another
+    customer learns nothing (not found); anyone else hears why not."""
+    checkout = (
+        Checkout.objects.select_related("channel", "user__customer_type")
+        .filter(pk=checkout_pk)
+        .first()
+    )
+    if checkout is not None and caller.may_spend_for(checkout.user_id):
+        return checkout
+    if checkout is None or (caller.user is not None and not caller.is_app):
+        raise NotFound("Checkout not found.", field="id")
+    if caller.is_app:
+        raise eligibility.NotEligible(
+            "Only an app with HANDLE_PAYMENTS and IMPERSONATE_USER may pay with "
+            "a customer's store credit, and only on a checkout of that customer."
+        )
+    raise eligibility.NotEligible("Log in to pay with your store credit.")
+
+
+def _actor(caller: Caller, user) -> Actor:
+    return Actor.app(caller.app) if caller.is_app else Actor.customer(user)
+
+
 def apply_to_checkout(
     settings: StoreCreditSettings,
     *,
-    user,
+    caller: Caller,
     checkout_pk,
     amount=None,
     manager,
     quiet_when_nothing_to_do: bool = False,
 ) -> CheckoutCredit:
-    """Hold min(amount or everything, available credit, unpaid part) for the
-    checkout; applying again re-computes the same and adjusts the hold."""
+    """Hold min(amount or everything, available credit, unpaid part) of the
+    checkout's customer's credit for it; applying again re-computes the same
+    and adjusts the hold. Only for callers who may spend that credit."""
     if not settings.active:
         raise StoreCreditError(
             "Paying with store credit is not available.",
             code=StoreCreditErrorCode.GATEWAY_INACTIVE,
         )
-    if user is None or not getattr(user, "is_authenticated", False):
-        raise eligibility.NotEligible("Log in to pay with your store credit.")
-    checkout = (
-        Checkout.objects.select_related("channel")
-        .filter(pk=checkout_pk, user_id=user.pk)
-        .first()
-    )
-    if checkout is None:
-        raise NotFound("Checkout not found.", field="id")
+    checkout = _checkout_for(caller, checkout_pk)
+    user = checkout.user
+    actor = _actor(caller, user)
     wanted = None
     if amount is not None:
         wanted = validate_amount(amount, checkout.currency)
@@ -229,7 +261,7 @@ def apply_to_checkout(
     with transaction.atomic():
         locked = Checkout.objects.select_for_update(of=("self",)).filter(pk=checkout.pk)
         checkout = locked.first()
-        if checkout is None:
+        if checkout is None or checkout.user_id != user.pk:
             raise NotFound("Checkout not found.", field="id")
         if checkout.is_checkout_locked():
             raise StoreCreditError(
@@ -272,7 +304,9 @@ def apply_to_checkout(
         new_item = item is None
         if new_item:
             item = _create_item(settings, checkout, user)
-        _set_held_amount(item, account, target, checkout, user=user, new_item=new_item)
+        _set_held_amount(
+            item, account, target, checkout, user=user, actor=actor, new_item=new_item
+        )
         checkout_payments_changed(item, info, lines, total, manager, user)
     return CheckoutCredit(checkout, item, info, lines)
 
@@ -297,13 +331,15 @@ def _create_item(settings, checkout: Checkout, user) -> TransactionItem:
 
 
 def _set_held_amount(
-    item, account, target: Decimal, checkout, *, user=None, new_item=False
+    item, account, target: Decimal, checkout, *, user=None, actor=None, new_item=False
 ):
-    """Make the item hold exactly `target`: authorize more or release some.
-    `new_item`: the item was just created (no holds or events yet)."""
+    """Make the item hold exactly `target` of `user`'s credit: authorize more
+    or release some. `new_item`: the item was just created (no holds or
+    events yet)."""
     current = item.authorized_value
     reference = Reference(checkout_id=checkout.pk, transaction_id=item.token)
-    actor = Actor.customer(user) if user is not None else Actor()
+    if actor is None:
+        actor = Actor.customer(user) if user is not None else Actor()
     if target > current:
         sequence = 0 if new_item else reads.hold_count(transaction_id=item.token)
         ledger.authorize(
@@ -364,12 +400,14 @@ def _release(item, amount: Decimal, *, actor=None) -> Decimal:
     return amount - left
 
 
-def remove_from_checkout(*, user, checkout_pk) -> CheckoutCredit:
+def remove_from_checkout(*, caller: Caller, checkout_pk) -> CheckoutCredit:
     """Give back the credit held on the customer's checkout."""
+    owner_id = _checkout_for(caller, checkout_pk).user_id
+    user = caller.user
     with transaction.atomic():
         checkout = (
             Checkout.objects.select_for_update(of=("self",))
-            .filter(pk=checkout_pk, user_id=getattr(user, "pk", None))
+            .filter(pk=checkout_pk, user_id=owner_id)
             .first()
         )
         if checkout is None:
@@ -386,15 +424,46 @@ def remove_from_checkout(*, user, checkout_pk) -> CheckoutCredit:
     return CheckoutCredit(checkout, None)
 
 
-def release_checkout_credit(checkout) -> bool:
-    """Give back the credit held on a checkout, if any (auto-apply undoing
-    itself); returns whether something was released. Nothing held, or the
-    checkout being completed, is not an error here."""
-    try:
-        remove_from_checkout(user=checkout.user, checkout_pk=checkout.pk)
-    except StoreCreditError:
-        return False
-    return True
+def release_checkout_credit(checkout_pk, *, only_not_owned=False, message="") -> int:
+    """Give back the credit held on a checkout; returns how many credit items
+    were released. Anyone's change may release credit, so no caller is checked.
+
+    `only_not_owned`: only credit of someone other than the checkout's
+    customer now (its customer changed). A checkout being completed is left
+    alone: completion checks every hold itself."""
+    if not credit_items(checkout_id=checkout_pk, authorized_value__gt=0).exists():
+        return 0
+    with transaction.atomic():
+        checkout = (
+            Checkout.objects.select_for_update(of=("self",))
+            .filter(pk=checkout_pk)
+            .first()
+        )
+        if checkout is None or checkout.is_checkout_locked():
+            return 0
+        released = 0
+        for item in (
+            credit_items(checkout_id=checkout.pk, authorized_value__gt=0)
+            .select_for_update(of=("self",))
+            .order_by("pk")
+        ):
+            holds = _open_holds(item)
+            if only_not_owned and all(
+                hold.account.user_id == checkout.user_id for hold in holds
+            ):
+                continue
+            cancel_item(item, message=message)
+            released += 1
+    return released
+
+
+def foreign_holds(checkout) -> list[StoreCreditHold]:
+    """Credit held on the checkout that is not its customer's own (now)."""
+    return [
+        hold
+        for hold in reads.open_holds(checkout_id=checkout.pk)
+        if hold.account.user_id is None or hold.account.user_id != checkout.user_id
+    ]
 
 
 def cancel_item(item: TransactionItem, *, user=None, message: str = ""):
@@ -418,8 +487,44 @@ def completion_error(message: str) -> ValidationError:
     )
 
 
+def check_completion(settings: StoreCreditSettings, checkout_info, lines, caller):
+    """Credit held on a checkout is spent only when its customer (or an app
+    acting for them) completes it, or Saleor itself completes it in the
+    background where the shop turned that on; the holds must be the buyer's
+    own credit, and the buyer's account active and allowed."""
+    checkout = checkout_info.checkout
+    if not credit_items(checkout_id=checkout.pk, authorized_value__gt=0).exists():
+        return
+    background_completion = caller.is_background and bool(
+        saleor_compat.completes_paid_checkouts(checkout_info.channel)
+    )
+    if not (caller.may_spend_for(checkout.user_id) or background_completion):
+        raise StoreCreditError(
+            "Only the checkout's customer can complete a checkout paid with their "
+            "store credit.",
+            code=StoreCreditErrorCode.NOT_ELIGIBLE,
+        )
+    if foreign_holds(checkout):
+        release_checkout_credit(checkout.pk, only_not_owned=True)
+        raise StoreCreditError(
+            "The store credit on this checkout was another customer's and was "
+            "given back. Apply your own credit or pay another way.",
+            code=StoreCreditErrorCode.NOT_ELIGIBLE,
+        )
+    # A top-up or gift card added after the credit was applied.
+    eligibility.check_products(settings, eligibility.line_info_products(lines))
+    # The account put on hold, or refused credit, after the credit was applied.
+    user = checkout.user
+    eligibility.check_customer(
+        settings,
+        user=user,
+        channel_slug=checkout_info.channel.slug,
+        account=ledger.get_account(user, checkout.currency) if user else None,
+    )
+
+
 def reconcile_checkout(
-    settings: StoreCreditSettings, checkout_info, lines, manager
+    settings: StoreCreditSettings, checkout_info, lines, manager, caller: Caller
 ) -> None:
     """Before the order is created: never hold more than the checkout still
     needs (its total may have dropped since the credit was applied). Refuses
@@ -434,17 +539,7 @@ def reconcile_checkout(
     checkout = checkout_info.checkout
     if not credit_items(checkout_id=checkout.pk).exists():
         return
-    if credit_items(checkout_id=checkout.pk, authorized_value__gt=0).exists():
-        # A top-up or gift card added after the credit was applied.
-        eligibility.check_products(settings, eligibility.line_info_products(lines))
-        # The account put on hold, or refused credit, after the credit was applied.
-        user = checkout.user
-        eligibility.check_customer(
-            settings,
-            user=user,
-            channel_slug=checkout_info.channel.slug,
-            account=ledger.get_account(user, checkout.currency) if user else None,
-        )
+    check_completion(settings, checkout_info, lines, caller)
     total = calculate_checkout_total_with_gift_cards(
         manager=manager, checkout_info=checkout_info, lines=lines
     ).gross.amount
@@ -510,6 +605,11 @@ def capture_new_order(order) -> list[TransactionItem]:
             .order_by("pk")
         ):
             if _charge_requested(item) or item.authorized_value <= 0:
+                continue
+            if any(h.account.user_id != order.user_id for h in _open_holds(item)):
+                # Never the buyer's payment: completion refuses this, and a
+                # customer change releases it first. Give it back.
+                cancel_item(item, message="Store credit of another customer.")
                 continue
             amount = item.authorized_value
             request = new_request_event(item, amount, TransactionAction.CHARGE)

@@ -14,6 +14,8 @@ setting beyond installing the app is needed.
 from django.apps import apps
 
 from .. import saleor_compat
+from ..gateway import callers
+from .utils import get_requestor
 
 
 def saleor_graphql_available() -> bool:
@@ -43,10 +45,33 @@ def install():
     schema.storecredit_extended = True
     schema.storecredit_original = original
 
+    tell_who_asks(schema)
     saleor_compat.monitor_fields_usage(schema)
     register_query_costs()
     saleor_compat.rebind_schema(original, schema, query, mutation)
     return schema
+
+
+def tell_who_asks(schema):
+    """Let the gateway know who sent each mutation (gateway/callers.py): the
+    plugin's hooks run inside Saleor's mutations and Saleor hands them no
+    requestor for anonymous callers, which would look like Saleor's own
+    background work."""
+    for field in schema.get_mutation_type().fields.values():
+        if field.resolver is not None:
+            field.resolver = _with_caller(field.resolver)
+
+
+def _with_caller(resolver):
+    def resolve(root, info, **args):
+        def who():
+            requestor = get_requestor(info)
+            return requestor.user, requestor.app
+
+        with callers.asking(who):
+            return resolver(root, info, **args)
+
+    return resolve
 
 
 def _checkout_mutations():

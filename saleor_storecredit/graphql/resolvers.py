@@ -233,7 +233,7 @@ def resolve_checkout_store_credit(root, info):
         ]
 
     def build(results):
-        (checkout_info, _lines), items, gift_cards = results[:3]
+        (checkout_info, lines), items, gift_cards = results[:3]
         currency = checkout.currency
         total = max(checkout_info.checkout.total.gross.amount - gift_cards, Decimal(0))
         applied = sum(
@@ -254,30 +254,26 @@ def resolve_checkout_store_credit(root, info):
         account, type_slug = results[3:]
         available = account.available if account is not None else Decimal(0)
         customer = _Customer(checkout.user_id, type_slug)
-        try:
-            eligibility.check_customer(
-                settings,
-                user=customer,
-                channel_slug=checkout_info.channel.slug,
-                account=account,
-            )
-            eligibility.check_total(settings, total, currency)
-            if remaining + applied <= 0:
-                raise StoreCreditError(
-                    "Nothing is left to pay on this checkout.",
-                    code=StoreCreditErrorCode.NOTHING_TO_PAY,
-                )
-            eligibility.check_funds(
-                settings,
-                available=available + applied,
-                amount_due=remaining + applied,
-                currency=currency,
-                full_payment=False,
-            )
-        except StoreCreditError as error:
-            reason, message = error.code, error.message
-        else:
-            reason = message = None
+        paid_by_others = sum(
+            (_paid(item) for item in items if item.app_identifier != PLUGIN_ID),
+            Decimal(0),
+        )
+        # The gateway list asks the same function (plugin.get_payment_gateways);
+        # staff see the answer their customer gets.
+        refusal = eligibility.checkout_refusal(
+            settings,
+            may_spend=True,
+            customer=customer,
+            channel_slug=checkout_info.channel.slug,
+            currency=currency,
+            total=total,
+            products=eligibility.line_info_products(lines),
+            account=account,
+            applied=applied,
+            paid_by_others=paid_by_others,
+        )
+        reason = refusal.code if refusal is not None else None
+        message = refusal.message if refusal is not None else None
         return CheckoutCredit(
             currency,
             eligible=reason is None,

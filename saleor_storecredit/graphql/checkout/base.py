@@ -12,16 +12,17 @@ from saleor.graphql.plugins.dataloaders import get_plugin_manager_promise
 from saleor.permission.auth_filters import AuthorizationFilters
 
 from ... import saleor_compat
-from ...error_codes import StoreCreditErrorCode
 from ...exceptions import NotFound, StoreCreditError
+from ...gateway.callers import Caller
 from ...gateway.transactions import CheckoutCredit
 from ..errors import StoreCreditErrorType
-from ..utils import to_validation_error
+from ..utils import get_requestor, to_validation_error
 
 
 class StoreCreditCheckoutMutation(BaseMutation):
-    """Only a signed-in customer acts on their own checkout; apps and anonymous
-    callers get NOT_ELIGIBLE."""
+    """Only the signed-in customer acts on their own checkout, or an app with
+    HANDLE_PAYMENTS and IMPERSONATE_USER acting for them (gateway/callers.py);
+    anyone else gets NOT_ELIGIBLE, another customer NOT_FOUND."""
 
     checkout = graphene.Field(Checkout, description="The checkout.")
     applied_amount = graphene.Field(
@@ -46,16 +47,12 @@ class StoreCreditCheckoutMutation(BaseMutation):
 
     @classmethod
     def perform_mutation(cls, _root, info: ResolveInfo, /, **data):
-        user = info.context.user
+        requestor = get_requestor(info)
+        caller = Caller(user=requestor.user, app=requestor.app, in_request=True)
         try:
-            if user is None or not user.is_authenticated or info.context.app:
-                raise StoreCreditError(
-                    "Log in to pay with your store credit.",
-                    code=StoreCreditErrorCode.NOT_ELIGIBLE,
-                )
             checkout_pk = cls.checkout_pk(data["id"])
             manager = get_plugin_manager_promise(info.context).get()
-            result = cls.run(info, user, checkout_pk, manager, **data)
+            result = cls.run(info, caller, checkout_pk, manager, **data)
         except StoreCreditError as error:
             raise to_validation_error(error) from error
         checkout = result.checkout
@@ -83,5 +80,5 @@ class StoreCreditCheckoutMutation(BaseMutation):
             raise NotFound("Checkout not found.", field="id") from None
 
     @classmethod
-    def run(cls, info, user, checkout_pk, manager, **data) -> CheckoutCredit:
+    def run(cls, info, caller, checkout_pk, manager, **data) -> CheckoutCredit:
         raise NotImplementedError

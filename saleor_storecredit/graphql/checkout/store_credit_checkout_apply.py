@@ -22,14 +22,17 @@ class StoreCreditCheckoutApply(StoreCreditCheckoutMutation):
             "Pay part (or all) of the signed-in customer's checkout with their store "
             "credit. The credit is held as a transaction on the checkout and taken "
             "when the order is created; pay the rest with `transactionInitialize` "
-            "(without amount). Applying again re-computes the amount."
+            "(without amount). Applying again re-computes the amount. Only the "
+            "checkout's customer may apply their credit, or an app with "
+            "HANDLE_PAYMENTS and IMPERSONATE_USER acting for them; anyone else's "
+            "change of the checkout gives the credit back."
         )
 
     @classmethod
-    def run(cls, info, user, checkout_pk, manager, *, amount=None, **_data):
+    def run(cls, info, caller, checkout_pk, manager, *, amount=None, **_data):
         return apply_to_checkout(
             get_settings(),
-            user=user,
+            caller=caller,
             checkout_pk=checkout_pk,
             amount=amount,
             manager=manager,

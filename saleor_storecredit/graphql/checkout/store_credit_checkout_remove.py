@@ -14,5 +14,5 @@ class StoreCreditCheckoutRemove(StoreCreditCheckoutMutation):
         )
 
     @classmethod
-    def run(cls, info, user, checkout_pk, manager, **_data):
-        return remove_from_checkout(user=user, checkout_pk=checkout_pk)
+    def run(cls, info, caller, checkout_pk, manager, **_data):
+        return remove_from_checkout(caller=caller, checkout_pk=checkout_pk)

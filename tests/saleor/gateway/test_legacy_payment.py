@@ -9,6 +9,7 @@ from saleor.graphql.tests.utils import get_graphql_content
 from saleor.order.models import Order
 from saleor.payment.models import Payment
 
+from saleor_storecredit.gateway.callers import Caller
 from saleor_storecredit.models import EntryKind, StoreCreditEntry
 
 from .utils import balance, checkout_total, pay_with_credit
@@ -236,8 +237,9 @@ def test_retried_process_payment_debits_once(
     )
     info = create_payment_information(payment)
 
-    first = payments.process_payment(get_settings(), info)
-    again = payments.process_payment(get_settings(), info)
+    owner = Caller(user=customer_user, in_request=True)
+    first = payments.process_payment(get_settings(), info, owner)
+    again = payments.process_payment(get_settings(), info, owner)
 
     assert first.is_success and again.is_success
     assert first.transaction_id == again.transaction_id

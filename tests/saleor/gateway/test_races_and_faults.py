@@ -14,6 +14,7 @@ from saleor_storecredit.config import PLUGIN_ID, get_settings
 from saleor_storecredit.error_codes import StoreCreditErrorCode
 from saleor_storecredit.exceptions import StoreCreditError
 from saleor_storecredit.gateway import transactions
+from saleor_storecredit.gateway.callers import Caller
 from saleor_storecredit.gateway.orders import handle_order, handle_order_safely
 from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import EntryKind, StoreCreditEntry
@@ -84,7 +85,7 @@ def test_two_checkouts_applying_the_same_credit_never_overspend(
     def apply(checkout_pk):
         return lambda: transactions.apply_to_checkout(
             settings,
-            user=customer_user,
+            caller=Caller(user=customer_user, in_request=True),
             checkout_pk=checkout_pk,
             manager=get_plugins_manager(allow_replica=False),
         )
@@ -127,7 +128,8 @@ def test_completion_racing_removal_settles_one_way(
     results = run_parallel(
         lambda: complete(user_api_client, customer_checkout),
         lambda: transactions.remove_from_checkout(
-            user=customer_user, checkout_pk=customer_checkout.pk
+            caller=Caller(user=customer_user, in_request=True),
+            checkout_pk=customer_checkout.pk,
         ),
     )
 
@@ -202,7 +204,7 @@ def test_failure_after_the_ledger_write_while_applying_leaves_neither(
     with pytest.raises(RuntimeError):
         transactions.apply_to_checkout(
             get_settings(),
-            user=customer_user,
+            caller=Caller(user=customer_user, in_request=True),
             checkout_pk=customer_checkout.pk,
             manager=get_plugins_manager(allow_replica=False),
         )
