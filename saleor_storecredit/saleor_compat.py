@@ -250,6 +250,22 @@ def rebind_schema(original, schema, query, mutation):
             initkwargs["schema"] = schema
 
 
+def allow_writer():
+    """Saleor refuses reads of the writer database in a request outside this
+    context (saleor.core.db.connection.allow_writer; checked on 3.23.28 and
+    3.24.0-a.0); a mutation's checks read what it is about to write."""
+    from saleor.core.db.connection import allow_writer as saleor_allow_writer
+
+    return saleor_allow_writer()
+
+
+def mutation_class(mutation, field_name: str):
+    """The mutation class behind a field of Saleor's Mutation type (its
+    `handle_errors` answers with the mutation's own error type); checked on
+    3.23.28 and 3.24.0-a.0."""
+    return mutation._meta.fields[field_name].type
+
+
 def add_fields(graphene_type, **fields):
     """Add fields (with their resolvers) to one of Saleor's object types before
     the schema is rebuilt: graphene 2's `extend type`. Idempotent."""

@@ -104,6 +104,22 @@ def _check_can_pay(
     return user, channel
 
 
+def check_payment_start(settings: StoreCreditSettings, checkout, caller: Caller):
+    """Refuse a store-credit Payment for this checkout before Saleor creates it
+    (nothing dangling on the order): the caller may not spend the customer's
+    credit, the customer may not pay with credit here, or the checkout buys
+    credit (a top-up or a gift card)."""
+    user = checkout.user
+    eligibility.check_spender(caller.may_spend_for(checkout.user_id), user)
+    eligibility.check_customer(
+        settings,
+        user=user,
+        channel_slug=checkout.channel.slug,
+        account=ledger.get_account(user, checkout.currency),
+    )
+    eligibility.check_products(settings, eligibility.checkout_products(checkout))
+
+
 def _auto_capture(channel) -> bool:
     """Take the credit at once unless the shop confirms orders by hand."""
     return bool(channel.automatically_confirm_all_new_orders)

@@ -15,6 +15,7 @@ from django.apps import apps
 
 from .. import saleor_compat
 from ..gateway import callers
+from .checkout.payment_create import guard as payment_create_guard
 from .utils import get_requestor
 
 
@@ -45,19 +46,26 @@ def install():
     schema.storecredit_extended = True
     schema.storecredit_original = original
 
-    tell_who_asks(schema)
+    tell_who_asks(schema, mutation)
     saleor_compat.monitor_fields_usage(schema)
     register_query_costs()
     saleor_compat.rebind_schema(original, schema, query, mutation)
     return schema
 
 
-def tell_who_asks(schema):
+def tell_who_asks(schema, mutation):
     """Let the gateway know who sent each mutation (gateway/callers.py): the
     plugin's hooks run inside Saleor's mutations and Saleor hands them no
     requestor for anonymous callers, which would look like Saleor's own
     background work."""
-    for field in schema.get_mutation_type().fields.values():
+    fields = schema.get_mutation_type().fields
+    payment_create = fields.get("checkoutPaymentCreate")
+    if payment_create is not None and payment_create.resolver is not None:
+        payment_create.resolver = payment_create_guard(
+            payment_create.resolver,
+            saleor_compat.mutation_class(mutation, "checkout_payment_create"),
+        )
+    for field in fields.values():
         if field.resolver is not None:
             field.resolver = _with_caller(field.resolver)
 

@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 from saleor.checkout.models import Checkout
 from saleor.giftcard.events import gift_cards_bought_event
+from saleor.graphql.tests.utils import get_graphql_content
 from saleor.order.models import Order
-from saleor.payment.models import TransactionItem
+from saleor.payment.models import Payment, TransactionItem
 
 from saleor_storecredit.config import PLUGIN_ID, get_settings
 from saleor_storecredit.error_codes import StoreCreditErrorCode
@@ -18,13 +19,14 @@ from saleor_storecredit.models import LotKind, StoreCreditEntry, StoreCreditLot
 
 from .conftest import configure
 from .utils import (
+    PAYMENT_CREATE,
     apply_credit,
     balance,
+    checkout_id,
     checkout_total,
     complete,
     gateway_ids,
     pay_rest_by_app,
-    pay_with_credit,
     place_order_paid_partly,
 )
 
@@ -72,9 +74,51 @@ def test_payment_api_refuses_credit_for_a_top_up(
     make_top_up(customer_checkout, top_up_bonus_tiers="1:10")
     give_credit(customer_user, "500.00")
 
-    result = pay_with_credit(user_api_client, customer_checkout)
+    created = get_graphql_content(
+        user_api_client.post_graphql(
+            PAYMENT_CREATE,
+            {
+                "id": checkout_id(customer_checkout),
+                "input": {
+                    "gateway": "storecredit.gateway",
+                    "amount": str(checkout_total(customer_checkout)),
+                },
+            },
+        )
+    )["data"]["checkoutPaymentCreate"]
 
-    assert result["errors"][0]["code"] == "PAYMENT_ERROR"
+    # Refused before Saleor creates the payment: nothing left on the order.
+    assert created["errors"][0]["code"] == "NOT_SUPPORTED_GATEWAY"
+    assert not Payment.objects.exists()
+    assert not Order.objects.exists()
+    assert balance(customer_user) == (Decimal("500.00"), Decimal(0))
+    assert not StoreCreditLot.objects.filter(
+        kind__in=[LotKind.TOP_UP, LotKind.BONUS]
+    ).exists()
+
+
+def test_top_up_added_after_the_payment_was_created_stops_completion(
+    user_api_client, customer_user, customer_checkout, plugin_enabled, give_credit
+):
+    give_credit(customer_user, "500.00")
+    created = get_graphql_content(
+        user_api_client.post_graphql(
+            PAYMENT_CREATE,
+            {
+                "id": checkout_id(customer_checkout),
+                "input": {
+                    "gateway": "storecredit.gateway",
+                    "amount": str(checkout_total(customer_checkout)),
+                },
+            },
+        )
+    )["data"]["checkoutPaymentCreate"]
+    assert created["errors"] == []
+    make_top_up(customer_checkout, top_up_bonus_tiers="1:10")
+
+    result = complete(user_api_client, customer_checkout)
+
+    assert result["order"] is None
     assert not Order.objects.exists()
     assert balance(customer_user) == (Decimal("500.00"), Decimal(0))
     assert not StoreCreditLot.objects.filter(

@@ -17,6 +17,7 @@ from saleor.checkout.fetch import fetch_checkout_info, fetch_checkout_lines
 from saleor.graphql.tests.fixtures import ApiClient
 from saleor.graphql.tests.utils import get_graphql_content
 from saleor.order.models import Order
+from saleor.payment.models import Payment
 from saleor.plugins.manager import get_plugins_manager
 
 from saleor_storecredit import ledger
@@ -168,6 +169,8 @@ def test_payment_api_strangers_cannot_spend_the_owners_credit(
 
     assert order is None
     assert not Order.objects.exists()
+    # Refused when the payment was to be created: nothing left dangling.
+    assert not Payment.objects.filter(gateway=GATEWAY).exists()
     assert balance(rich_customer) == (Decimal("1000.00"), Decimal(0))
 
 
@@ -413,3 +416,27 @@ def test_top_up_in_the_checkout_one_answer_too(
     assert GATEWAY not in [
         gateway["id"] for gateway in data["availablePaymentGateways"]
     ]
+
+
+def test_payment_api_refuses_a_top_up_when_the_payment_is_created(
+    user_api_client, rich_customer, customer_checkout
+):
+    configure(top_up_skus=customer_checkout.lines.get().variant.sku)
+
+    created = post(
+        user_api_client,
+        PAYMENT_CREATE,
+        {
+            "id": checkout_id(customer_checkout),
+            "input": {
+                "gateway": GATEWAY,
+                "amount": str(checkout_total(customer_checkout)),
+            },
+        },
+    )["checkoutPaymentCreate"]
+
+    assert created["payment"] is None
+    assert created["errors"][0]["code"] == "NOT_SUPPORTED_GATEWAY"
+    assert "top-ups" in created["errors"][0]["message"]
+    assert not Payment.objects.exists()
+    assert balance(rich_customer) == (Decimal("1000.00"), Decimal(0))
