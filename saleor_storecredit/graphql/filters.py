@@ -20,6 +20,8 @@ from saleor.graphql.core.types import (
     NonNullList,
 )
 from saleor.graphql.core.utils import from_global_id_or_error
+from saleor.order.models import Order
+from saleor.payment.models import Payment, TransactionItem
 
 from ..exceptions import StoreCreditError
 from ..ledger.validation import validate_text
@@ -217,7 +219,7 @@ def filter_transactions(qs, value, requestor):
         )
     qs = _created_at(qs, value.get("created_at"))
     if value.get("order"):
-        qs = qs.filter(order_id=pk_from_id(value["order"], "Order"))
+        qs = qs.filter(of_order(pk_from_id(value["order"], "Order"), qs.db))
     if value.get("user"):
         _staff_only(requestor, "customer")
         qs = qs.filter(account__user_id=pk_from_id(value["user"], "User"))
@@ -231,6 +233,29 @@ def filter_transactions(qs, value, requestor):
         else:
             raise GraphQLError(f"Invalid ID: {value['actor']}. Expected: User or App.")
     return qs
+
+
+def of_order(order_pk, using: str) -> Q:
+    """Entries the history shows with this order (`order`, `orderId`): those
+    booked with it, and those booked before it existed (a checkout's payment)
+    with the store-credit payment, transaction item or checkout it was made of,
+    as OrderIdByPaymentReferenceLoader resolves them; refunds included."""
+    payments = Payment.objects.using(using).filter(order_id=order_pk).values("pk")
+    items = (
+        TransactionItem.objects.using(using).filter(order_id=order_pk).values("token")
+    )
+    before_the_order = Q(payment_id__in=payments) | Q(transaction_id__in=items)
+    checkout_token = (
+        Order.objects.using(using)
+        .filter(pk=order_pk)
+        .values_list("checkout_token", flat=True)
+        .first()
+    )
+    try:
+        before_the_order |= Q(checkout_id=uuid.UUID(checkout_token))
+    except (TypeError, ValueError):
+        pass  # an order made of no checkout (draft orders), or an odd token
+    return Q(order_id=order_pk) | Q(order_id__isnull=True) & before_the_order
 
 
 def filter_withdrawals(qs, value, requestor):
