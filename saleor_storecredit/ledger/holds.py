@@ -57,7 +57,7 @@ def authorize(
     """Reserve credit for a later capture; the balance stays, `available` drops.
 
     The hold's deadline (`expires_at`) is HOLD_AFTER_EXPIRY past the expiry of
-    the credit it reserves (see hold_deadline); a withdrawal's hold has none.
+    the credit it keeps (see hold_deadline); a withdrawal's hold has none.
     """
     r = check_request(
         "authorize",
@@ -109,25 +109,26 @@ def authorize(
 
 def hold_deadline(account, amount: Decimal, reason: str):
     """When a new hold of `amount` ends at the latest: HOLD_AFTER_EXPIRY after
-    the soonest expiry of the lots it reserves. Holds reserve credit in the
-    order payments drain lots (soonest expiry first), after what the account's
-    open holds reserve. None when that credit never expires, and for
-    withdrawals (staff settle them; their credit expires once settled)."""
+    the moment the account's holds, this one included, start keeping expired
+    credit alive. Held credit is the credit that expires last (expiry takes
+    what is not held, soonest first), so that moment is the expiry of the lot
+    at which the credit expiring last, counted back, covers the holds. None when
+    credit that never expires covers them, and for withdrawals (staff settle
+    them; their credit expires once settled)."""
     if reason == Reason.WITHDRAWAL:
         return None
-    reserved = account.held
+    needed = account.held + amount
     lots = (
         StoreCreditLot.objects.filter(account_id=account.pk, remaining_amount__gt=0)
-        .order_by(F("expires_at").asc(nulls_last=True), "created_at", "pk")
+        .order_by(F("expires_at").desc(nulls_first=True), "-created_at", "-pk")
         .values_list("remaining_amount", "expires_at")
     )
     for remaining, expires_at in lots.iterator():
-        if reserved >= remaining:
-            reserved -= remaining
-            continue
-        if expires_at is None:
-            return None
-        return max(expires_at, timezone.now()) + HOLD_AFTER_EXPIRY
+        needed -= remaining
+        if needed <= 0:
+            if expires_at is None:
+                return None
+            return max(expires_at, timezone.now()) + HOLD_AFTER_EXPIRY
     return None
 
 
