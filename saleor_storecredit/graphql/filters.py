@@ -9,7 +9,8 @@ import uuid
 from datetime import timedelta
 
 import graphene
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, UUIDField, Value
+from django.db.models.functions import Cast, NullIf
 from django.utils import timezone
 from graphql.error import GraphQLError
 from saleor.core.exceptions import PermissionDenied
@@ -239,22 +240,26 @@ def of_order(order_pk, using: str) -> Q:
     """Entries the history shows with this order (`order`, `orderId`): those
     booked with it, and those booked before it existed (a checkout's payment)
     with the store-credit payment, transaction item or checkout it was made of,
-    as OrderIdByPaymentReferenceLoader resolves them; refunds included."""
+    as OrderIdByPaymentReferenceLoader resolves them; refunds included. Only
+    subqueries: building the filter reads nothing."""
     payments = Payment.objects.using(using).filter(order_id=order_pk).values("pk")
     items = (
         TransactionItem.objects.using(using).filter(order_id=order_pk).values("token")
     )
-    before_the_order = Q(payment_id__in=payments) | Q(transaction_id__in=items)
-    checkout_token = (
+    # Saleor keeps the checkout's token as text ("" for orders of no checkout).
+    checkout = (
         Order.objects.using(using)
         .filter(pk=order_pk)
-        .values_list("checkout_token", flat=True)
-        .first()
+        .annotate(
+            token=Cast(NullIf("checkout_token", Value("")), output_field=UUIDField())
+        )
+        .values("token")
     )
-    try:
-        before_the_order |= Q(checkout_id=uuid.UUID(checkout_token))
-    except (TypeError, ValueError):
-        pass  # an order made of no checkout (draft orders), or an odd token
+    before_the_order = (
+        Q(payment_id__in=payments)
+        | Q(transaction_id__in=items)
+        | Q(checkout_id__in=checkout)
+    )
     return Q(order_id=order_pk) | Q(order_id__isnull=True) & before_the_order
 
 
