@@ -7,6 +7,7 @@ import graphene
 import pytest
 from saleor.graphql.tests.utils import get_graphql_content
 from saleor.order.models import Order
+from saleor.permission.models import Permission
 
 from saleor_storecredit.config import PLUGIN_ID
 
@@ -67,6 +68,9 @@ def test_payment_api_debit_and_refund_are_found_by_their_order(
         [permission_manage_orders],
     )
     assert refunded["errors"] == []
+    staff_api_client.user.user_permissions.add(
+        Permission.objects.get(codename="manage_users")
+    )
 
     for client in (user_api_client, staff_api_client):
         assert_filter_matches_the_field(client, order, ["DEBIT", "REFUND"])

@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from saleor.order.models import Order
 from saleor.payment.models import Payment
+from saleor.permission.models import Permission
 
 from saleor_storecredit import ledger
 from saleor_storecredit.actors import Actor, Reference
