@@ -35,14 +35,14 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models.functions import Cast, Coalesce, Concat, Lower
 from django.utils import timezone
 
 from . import ledger
 from .actors import Actor
 from .error_codes import StoreCreditErrorCode
 from .exceptions import IdempotencyConflict, InsufficientFunds, StoreCreditError
-from .ledger import keys
+from .ledger import keys, reads
 from .ledger.validation import (
     ExpiresAfter,
     expiry_date,
@@ -142,16 +142,18 @@ class Selection:
 
 
 def select_customers(*, user_ids=(), customer_type_ids=(), emails=()):
-    """Active customers in any of the three lists, by primary key. Staff are
-    never customers of a bulk adjustment, whatever list names them."""
+    """Active customers in any of the three lists, by primary key: the one
+    selection both the dry run and the job read. Staff are never customers of a
+    bulk adjustment, whatever list names them; emails match whatever their case."""
     condition = Q(pk__in=list(user_ids)) if user_ids else Q(pk__in=[])
     if customer_type_ids:
         condition |= Q(customer_type_id__in=list(customer_type_ids))
     if emails:
-        condition |= Q(email__in=[email.strip().lower() for email in emails])
+        condition |= Q(email_lower__in=[email.strip().lower() for email in emails])
     return (
         get_user_model()
-        .objects.filter(condition, is_active=True, is_staff=False)
+        .objects.alias(email_lower=Lower("email"))
+        .filter(condition, is_active=True, is_staff=False)
         .order_by("pk")
     )
 
@@ -277,7 +279,7 @@ def dry_run(selection: Selection, request: Request, idempotency_key) -> DryRun:
         customers = customers.annotate(
             available=Coalesce(
                 Subquery(
-                    accounts.annotate(free=F("balance") - F("held")).values("free")[:1],
+                    accounts.annotate(free=reads.spendable_now()).values("free")[:1],
                     output_field=_MONEY,
                 ),
                 Value(Decimal(0), output_field=_MONEY),
@@ -499,20 +501,6 @@ def _run(job, lease, chunk_size, on_entries, after_chunk):
     job_key = keys.IdempotencyKey(job.idempotency_key)
     user_ids = sorted(job.user_ids)
 
-    def next_chunk() -> list:
-        # Only the listed IDs that can fall in this chunk: a job over a list of
-        # 100,000 customers does not send the whole list with every chunk.
-        start = bisect.bisect_right(user_ids, job.cursor)
-        return list(
-            select_customers(
-                user_ids=user_ids[start : start + chunk_size],
-                customer_type_ids=job.customer_type_ids,
-                emails=job.emails,
-            )
-            .filter(pk__gt=job.cursor, pk__lte=job.max_user_id)
-            .only("pk", "email")[:chunk_size]
-        )
-
     while True:
         status = (
             StoreCreditBulkJob.objects.filter(pk=job.pk)
@@ -521,8 +509,8 @@ def _run(job, lease, chunk_size, on_entries, after_chunk):
         )
         if status != BulkJobStatus.RUNNING:
             return
-        chunk = next_chunk()
-        if not chunk:
+        chunk, through = next_chunk(job, user_ids, chunk_size)
+        if through is None:
             StoreCreditBulkJob.objects.filter(
                 pk=job.pk, lease=lease, status=BulkJobStatus.RUNNING
             ).update(
@@ -532,16 +520,49 @@ def _run(job, lease, chunk_size, on_entries, after_chunk):
                 updated_at=timezone.now(),
             )
             return
-        if job.amount > 0:
+        if not chunk:
+            progress = ChunkProgress()
+        elif job.amount > 0:
             progress = _credit_chunk(job, actor, job_key, chunk)
         else:
             progress = _debit_chunk(job, actor, job_key, chunk)
-        if not _save_progress(job, lease, chunk[-1].pk, progress):
+        if not _save_progress(job, lease, through, progress):
             return  # another run took the job over
         if on_entries is not None and progress.new_entries:
             on_entries(progress.new_entries)
         if after_chunk is not None:
             after_chunk(job)
+
+
+def next_chunk(job, user_ids: list[int], chunk_size: int) -> tuple[list, int | None]:
+    """The next customers of the job after its cursor, and the primary key up
+    to which every customer has now been looked at (None: the job is done).
+
+    Only the listed IDs that can fall in this chunk are sent (a job over a list
+    of 100,000 customers does not send the whole list with every chunk), so the
+    chunk ends at the last of them: a customer matched by type or email past it
+    waits for a later chunk, and a window of listed IDs that are all staff or
+    inactive moves the cursor on instead of ending the job.
+    """
+    if job.cursor >= job.max_user_id:
+        return [], None
+    start = bisect.bisect_right(user_ids, job.cursor)
+    window = user_ids[start : start + chunk_size]
+    through = job.max_user_id
+    if start + chunk_size < len(user_ids):
+        through = min(window[-1], through)
+    chunk = list(
+        select_customers(
+            user_ids=window,
+            customer_type_ids=job.customer_type_ids,
+            emails=job.emails,
+        )
+        .filter(pk__gt=job.cursor, pk__lte=through)
+        .only("pk", "email")[:chunk_size]
+    )
+    if len(chunk) == chunk_size:
+        through = chunk[-1].pk
+    return chunk, through
 
 
 def _credit_chunk(job, actor, job_key, chunk) -> ChunkProgress:
@@ -602,7 +623,7 @@ def _debit_chunk(job, actor, job_key, chunk) -> ChunkProgress:
         account.user_id: account
         for account in StoreCreditAccount.objects.filter(
             user_id__in=key_of, currency=job.currency
-        )
+        ).annotate(spendable=reads.spendable_now())
     }
     prior = {
         user_id: amount
@@ -658,9 +679,11 @@ def _debit_chunk(job, actor, job_key, chunk) -> ChunkProgress:
 
 
 def planned_change(account, amount: Decimal, debit_mode: str) -> Decimal:
+    """The change for one customer; a debit plans with what the account can
+    spend now (`spendable`: reads.spendable_now), as the dry run does."""
     if amount > 0:
         return amount
-    available = account.available if account is not None else Decimal(0)
+    available = account.spendable if account is not None else Decimal(0)
     wanted = -amount
     if available >= wanted:
         return amount

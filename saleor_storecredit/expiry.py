@@ -28,23 +28,29 @@ def expire_due_credit(
 ) -> list[StoreCreditEntry]:
     """Expire every lot past its expiry: one expiry entry per lot.
 
-    The ledger skips accounts another worker holds locked and never expires held
-    credit, so running this twice, or on two workers at once, expires nothing
-    twice. A batch that expired nothing (all its accounts busy) ends the run.
-    With `on_expired`, each entry is handed over as its batch commits and none
-    is kept (a night with a million expiries needs no memory for them).
+    The run walks once through the accounts with due credit, in primary-key
+    order, a batch at a time. The ledger skips accounts another worker holds
+    locked, leaves an account that fails or waits too long for a lock, and
+    never expires held credit: each of those stays for the next run while the
+    run goes on with the others, and running this twice, or on two workers at
+    once, expires nothing twice. With `on_expired`, each entry is handed over
+    as its batch commits and none is kept (a night with a million expiries
+    needs no memory for them).
     """
     now = now or timezone.now()
     expired: list[StoreCreditEntry] = []
+    after = 0
     for _ in range(max_batches):
-        entries = ledger.expire_due_lots(now=now, limit=batch_size)
+        account_ids = ledger.due_account_ids(now, after=after, limit=batch_size)
+        if not account_ids:
+            break
+        entries = ledger.expire_accounts_each(account_ids, now)
         if on_expired is None:
             expired.extend(entries)
         else:
             for entry in entries:
                 on_expired(entry)
-        if len({entry.account_id for entry in entries}) < batch_size:
-            break
+        after = account_ids[-1]
     return expired
 
 

@@ -210,6 +210,10 @@ class StoreCreditHold(models.Model):
     checkout_id = models.UUIDField(null=True, blank=True, db_index=True)
     payment_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     transaction_id = models.UUIDField(null=True, blank=True, db_index=True)
+    # The hold's deadline: a checkout's hold still open then is released, so
+    # credit past its expiry is not kept alive by a checkout that never ends.
+    # Null: no deadline (withdrawals, credit that never expires).
+    expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -229,7 +233,12 @@ class StoreCreditHold(models.Model):
                 fields=["account"],
                 condition=Q(status="active"),
                 name="storecredit_hold_active",
-            )
+            ),
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(status="active", expires_at__isnull=False),
+                name="storecredit_hold_deadline",
+            ),
         ]
 
     @property

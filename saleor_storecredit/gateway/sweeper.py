@@ -3,8 +3,9 @@
 Saleor releases transaction funds of abandoned checkouts only where the channel
 opted in, and deletes checkouts without telling plugins (their transaction
 items stay, detached). The sweeper releases credit held by items whose checkout
-was deleted, or has not changed for the configured number of minutes, and any
-hold whose item no longer holds it (a repair that should never be needed).
+was deleted, or has not changed for the configured number of minutes, or whose
+hold is past its deadline (ledger.holds.hold_deadline), and any hold whose item
+no longer holds it (a repair that should never be needed).
 """
 
 import logging
@@ -28,10 +29,15 @@ REPAIR_GRACE = timedelta(minutes=10)
 
 
 def abandoned_items(settings: StoreCreditSettings, now=None):
+    """Checkout credit to give back: the checkout is gone, unchanged for the
+    configured minutes, or holds credit past its hold's deadline (a checkout
+    touched now and then never keeps expired credit alive)."""
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.abandoned_checkout_minutes)
     return credit_items(authorized_value__gt=0, order_id__isnull=True).filter(
-        Q(checkout_id__isnull=True) | Q(checkout__last_change__lt=cutoff)
+        Q(checkout_id__isnull=True)
+        | Q(checkout__last_change__lt=cutoff)
+        | Q(token__in=reads.overdue_hold_transactions(now))
     )
 
 

@@ -2,11 +2,13 @@
 number of queries, however long the page."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import F, Q, Sum
+from django.db.models import Count, F, Q, Sum, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from saleor.graphql.core.dataloaders import DataLoader
 
@@ -251,3 +253,81 @@ class OrderIdByPaymentReferenceLoader(DataLoader[tuple, object]):
             or (by_checkout.get(str(checkout)) if checkout else None)
             for payment, item, checkout in keys
         ]
+
+
+@dataclass(frozen=True)
+class EntryPage:
+    """One page of account histories as the nested `transactions` asks for
+    it: `entries(account_ids)` gives the caller's filtered entries of those
+    accounts; the rest is the keyset page (newest first, cursors are the pk)."""
+
+    entries: Callable
+    first: int | None
+    last: int | None
+    after: int | None
+    before: int | None
+
+
+class EntryPagesByAccountIdLoader(DataLoader[tuple[int, str], list]):
+    """The entries of one history page per account, for every account of a
+    list in one query (a window per account), plus one row more than asked
+    (whether a next page exists). Keys are (account id, page key); the page
+    behind a key is registered in `pages` by the resolver first."""
+
+    context_key = "storecredit_entry_pages_by_account_id"
+
+    def __init__(self, context):
+        super().__init__(context)
+        self.pages: dict[str, EntryPage] = getattr(self, "pages", {})
+
+    def batch_load(self, keys):
+        by_page = defaultdict(list)
+        for account_id, page_key in keys:
+            by_page[page_key].append(account_id)
+        found = {}
+        for page_key, account_ids in by_page.items():
+            page = self.pages[page_key]
+            size = page.first or page.last
+            entries = page.entries(account_ids)
+            if page.after is not None:
+                entries = entries.filter(pk__lt=page.after)
+            if page.before is not None:
+                entries = entries.filter(pk__gt=page.before)
+            order = F("pk").asc() if page.last else F("pk").desc()
+            rows = (
+                entries.annotate(
+                    row=Window(
+                        RowNumber(), partition_by=[F("account_id")], order_by=order
+                    )
+                )
+                .filter(row__lte=size + 1)
+                .order_by("account_id", order)
+            )
+            for entry in rows:
+                found.setdefault((entry.account_id, page_key), []).append(entry)
+        return [found.get(key, []) for key in keys]
+
+
+class EntryCountByAccountIdLoader(DataLoader[tuple[int, str], int]):
+    """`totalCount` of the nested `transactions`: one grouped count per page."""
+
+    context_key = "storecredit_entry_count_by_account_id"
+
+    def batch_load(self, keys):
+        pages = EntryPagesByAccountIdLoader(self.context).pages
+        by_page = defaultdict(list)
+        for account_id, page_key in keys:
+            by_page[page_key].append(account_id)
+        found = {}
+        for page_key, account_ids in by_page.items():
+            counts = (
+                pages[page_key]
+                .entries(account_ids)
+                .order_by()
+                .values("account_id")
+                .annotate(total=Count("pk"))
+                .values_list("account_id", "total")
+            )
+            for account_id, total in counts:
+                found[account_id, page_key] = total
+        return [found.get(key, 0) for key in keys]

@@ -9,7 +9,8 @@ import uuid
 from datetime import timedelta
 
 import graphene
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, UUIDField, Value
+from django.db.models.functions import Cast, NullIf
 from django.utils import timezone
 from graphql.error import GraphQLError
 from saleor.core.exceptions import PermissionDenied
@@ -20,6 +21,8 @@ from saleor.graphql.core.types import (
     NonNullList,
 )
 from saleor.graphql.core.utils import from_global_id_or_error
+from saleor.order.models import Order
+from saleor.payment.models import Payment, TransactionItem
 
 from ..exceptions import StoreCreditError
 from ..ledger.validation import validate_text
@@ -217,7 +220,7 @@ def filter_transactions(qs, value, requestor):
         )
     qs = _created_at(qs, value.get("created_at"))
     if value.get("order"):
-        qs = qs.filter(order_id=pk_from_id(value["order"], "Order"))
+        qs = qs.filter(of_order(pk_from_id(value["order"], "Order"), qs.db))
     if value.get("user"):
         _staff_only(requestor, "customer")
         qs = qs.filter(account__user_id=pk_from_id(value["user"], "User"))
@@ -231,6 +234,33 @@ def filter_transactions(qs, value, requestor):
         else:
             raise GraphQLError(f"Invalid ID: {value['actor']}. Expected: User or App.")
     return qs
+
+
+def of_order(order_pk, using: str) -> Q:
+    """Entries the history shows with this order (`order`, `orderId`): those
+    booked with it, and those booked before it existed (a checkout's payment)
+    with the store-credit payment, transaction item or checkout it was made of,
+    as OrderIdByPaymentReferenceLoader resolves them; refunds included. Only
+    subqueries: building the filter reads nothing."""
+    payments = Payment.objects.using(using).filter(order_id=order_pk).values("pk")
+    items = (
+        TransactionItem.objects.using(using).filter(order_id=order_pk).values("token")
+    )
+    # Saleor keeps the checkout's token as text ("" for orders of no checkout).
+    checkout = (
+        Order.objects.using(using)
+        .filter(pk=order_pk)
+        .annotate(
+            token=Cast(NullIf("checkout_token", Value("")), output_field=UUIDField())
+        )
+        .values("token")
+    )
+    before_the_order = (
+        Q(payment_id__in=payments)
+        | Q(transaction_id__in=items)
+        | Q(checkout_id__in=checkout)
+    )
+    return Q(order_id=order_pk) | Q(order_id__isnull=True) & before_the_order
 
 
 def filter_withdrawals(qs, value, requestor):

@@ -2,6 +2,7 @@
 
 import graphene
 from graphene import relay
+from graphql.error import GraphQLError
 from promise import Promise
 from saleor.graphql.account.types import User
 from saleor.graphql.app.types import App
@@ -9,6 +10,8 @@ from saleor.graphql.core import ResolveInfo
 from saleor.graphql.core.connection import (
     CountableConnection,
     create_connection_slice,
+    from_global_cursor,
+    to_global_cursor,
 )
 from saleor.graphql.core.fields import ConnectionField
 from saleor.graphql.core.scalars import UUID, DateTime
@@ -23,6 +26,9 @@ from saleor.graphql.order.types import Order
 from .. import models, saleor_compat
 from ..reports import Report
 from .dataloaders import (
+    EntryCountByAccountIdLoader,
+    EntryPage,
+    EntryPagesByAccountIdLoader,
     OrderIdByPaymentReferenceLoader,
     StoreCreditAccountByIdLoader,
     UnspentLotsByAccountIdLoader,
@@ -321,14 +327,87 @@ class StoreCreditAccount(ModelObjectType[models.StoreCreditAccount]):
     def resolve_transactions(
         root: models.StoreCreditAccount, info: ResolveInfo, **kwargs
     ):
-        qs = filter_transactions(
-            entries_queryset(info).filter(account_id=root.pk),
-            kwargs.get("filter"),
-            get_requestor(info),
+        return account_history(root, info, kwargs)
+
+
+def account_history(account: models.StoreCreditAccount, info: ResolveInfo, args):
+    """One page of the account's history, loaded with the same page of every
+    other account in the list (one query for the pages, one for the counts):
+    the same entries, order, cursors and page info as storeCreditTransactions
+    filtered to the account."""
+    requestor = get_requestor(info)
+    filter_ = args.get("filter")
+    # Saleor's checks of first/last/after/before and the filter's own, on a
+    # queryset that reads nothing.
+    create_connection_slice(
+        models.StoreCreditEntry.objects.none(),
+        info,
+        dict(args),
+        StoreCreditTransactionCountableConnection,
+    )
+    filter_transactions(entries_queryset(info).none(), filter_, requestor)
+    page = EntryPage(
+        entries=lambda account_ids: filter_transactions(
+            entries_queryset(info).filter(account_id__in=account_ids),
+            filter_,
+            requestor,
+        ),
+        first=args.get("first"),
+        last=args.get("last"),
+        after=_cursor_pk(args.get("after")),
+        before=_cursor_pk(args.get("before")),
+    )
+    page_key = repr(sorted(args.items()))
+    pages = EntryPagesByAccountIdLoader(info.context)
+    pages.pages.setdefault(page_key, page)
+    key = (account.pk, page_key)
+    connection_type = StoreCreditTransactionCountableConnection
+
+    def total_count():
+        return EntryCountByAccountIdLoader(info.context).load(key)
+
+    def build(rows):
+        size = page.first or page.last
+        if not size:
+            return connection_type(
+                edges=[],
+                page_info=graphene.relay.PageInfo(
+                    has_previous_page=False, has_next_page=False
+                ),
+                total_count=total_count,
+            )
+        more = len(rows) > size
+        rows = rows[:size]
+        if page.last:
+            rows.reverse()
+        edges = [
+            connection_type.Edge(node=entry, cursor=to_global_cursor([entry.pk]))
+            for entry in rows
+        ]
+        cursor_given = page.after is not None or page.before is not None
+        return connection_type(
+            edges=edges,
+            page_info=graphene.relay.PageInfo(
+                has_next_page=more if page.first else cursor_given,
+                has_previous_page=cursor_given if page.first else more,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total_count=total_count,
         )
-        return create_connection_slice(
-            qs, info, kwargs, StoreCreditTransactionCountableConnection
-        )
+
+    return pages.load(key).then(build)
+
+
+def _cursor_pk(cursor: str | None) -> int | None:
+    """The entry pk a cursor of the history names (as Saleor encodes it)."""
+    if not cursor:
+        return None
+    try:
+        (pk,) = from_global_cursor(cursor)
+        return int(pk)
+    except (TypeError, ValueError) as error:
+        raise GraphQLError("Received cursor is invalid.") from error
 
 
 class StoreCreditAccountCountableConnection(CountableConnection):

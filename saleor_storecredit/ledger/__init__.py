@@ -17,7 +17,7 @@ touch the ledger's tables. The modules show its structure:
 from .accounts import UNCHANGED, get_account, set_status, update_account
 from .batches import CreditRequest, CreditResult, credit_many
 from .events import record_withdrawal
-from .expiry import expire_due_lots
+from .expiry import due_account_ids, expire_accounts_each, expire_due_lots
 from .holds import authorize, capture, release
 from .keys import MAX_CALLER_KEY_LENGTH, MAX_KEY_LENGTH
 from .operations import (
@@ -46,6 +46,8 @@ __all__ = [
     "capture",
     "credit",
     "debit",
+    "due_account_ids",
+    "expire_accounts_each",
     "expire_due_lots",
     "get_account",
     "refund",

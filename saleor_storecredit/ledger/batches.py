@@ -342,12 +342,22 @@ def _credit(batch: _Batch, account, c, prior, written):
     return entry, False
 
 
+# The expiry task never waits long for a row (PostgreSQL interval).
+EXPIRY_LOCK_TIMEOUT = "5s"
+
+
 def expire_accounts(account_ids: list[int], now: datetime) -> list[StoreCreditEntry]:
     """Book the expiry of every due lot of these accounts in one transaction;
     accounts another worker holds locked are skipped (the next run gets them).
-    Credit reserved by open holds stays, as in `expire_lots`."""
+    Credit reserved by open holds stays, as in `expire_lots`. Waiting longer
+    than EXPIRY_LOCK_TIMEOUT for any other row is an error (the caller leaves
+    the account for the next run) instead of a stalled run."""
     batch = _Batch(now=now)
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('lock_timeout', %s, true)", [EXPIRY_LOCK_TIMEOUT]
+            )
         locked = lock_accounts(BY_IDS, [sorted(account_ids)], skip_locked=True)
         if not locked:
             return []

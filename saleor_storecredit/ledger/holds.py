@@ -1,14 +1,24 @@
 """Authorizations: credit reserved for a payment or withdrawal, then captured or
 released, in part or whole."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
 from ..actors import NO_REFERENCE, SYSTEM, Actor, Reference
 from ..error_codes import StoreCreditErrorCode
 from ..exceptions import StoreCreditError
-from ..models import EntryKind, HoldStatus, Reason, StoreCreditEntry, StoreCreditHold
+from ..models import (
+    EntryKind,
+    HoldStatus,
+    Reason,
+    StoreCreditEntry,
+    StoreCreditHold,
+    StoreCreditLot,
+)
 from ..money import validate_amount
 from . import keys
 from .locking import lock_account, lock_hold, replay
@@ -27,6 +37,10 @@ from .writer import (
     spendable,
 )
 
+# How long a hold outlives the expiry of the credit it reserves: time to finish
+# the checkout it was made for, not a way to keep expired credit alive.
+HOLD_AFTER_EXPIRY = timedelta(hours=1)
+
 
 def authorize(
     owner,
@@ -40,7 +54,11 @@ def authorize(
     internal_note: str = "",
     actor: Actor = SYSTEM,
 ) -> StoreCreditHold:
-    """Reserve credit for a later capture; the balance stays, `available` drops."""
+    """Reserve credit for a later capture; the balance stays, `available` drops.
+
+    The hold's deadline (`expires_at`) is HOLD_AFTER_EXPIRY past the expiry of
+    the credit it keeps (see hold_deadline); a withdrawal's hold has none.
+    """
     r = check_request(
         "authorize",
         owner=owner,
@@ -66,7 +84,11 @@ def authorize(
             k: v for k, v in r.reference.as_fields().items() if k != "gift_card_id"
         }
         hold = StoreCreditHold.objects.create(
-            account=account, amount=r.amount, reason=r.reason, **hold_reference
+            account=account,
+            amount=r.amount,
+            reason=r.reason,
+            expires_at=hold_deadline(account, r.amount, r.reason),
+            **hold_reference,
         )
         append(
             account,
@@ -83,6 +105,31 @@ def authorize(
             hold=hold,
         )
         return hold
+
+
+def hold_deadline(account, amount: Decimal, reason: str):
+    """When a new hold of `amount` ends at the latest: HOLD_AFTER_EXPIRY after
+    the moment the account's holds, this one included, start keeping expired
+    credit alive. Held credit is the credit that expires last (expiry takes
+    what is not held, soonest first), so that moment is the expiry of the lot
+    at which the credit expiring last, counted back, covers the holds. None when
+    credit that never expires covers them, and for withdrawals (staff settle
+    them; their credit expires once settled)."""
+    if reason == Reason.WITHDRAWAL:
+        return None
+    needed = account.held + amount
+    lots = (
+        StoreCreditLot.objects.filter(account_id=account.pk, remaining_amount__gt=0)
+        .order_by(F("expires_at").desc(nulls_first=True), "-created_at", "-pk")
+        .values_list("remaining_amount", "expires_at")
+    )
+    for remaining, expires_at in lots.iterator():
+        needed -= remaining
+        if needed <= 0:
+            if expires_at is None:
+                return None
+            return max(expires_at, timezone.now()) + HOLD_AFTER_EXPIRY
+    return None
 
 
 def _hold_reference(hold: StoreCreditHold, extra: Reference | None) -> Reference:
@@ -180,6 +227,9 @@ def _settle_hold(
             spend=spend,
             hold=hold,
         )
+        # Credit that expired while this hold kept it expires now that the
+        # hold no longer does (what was captured is spent, not expired).
+        spendable(account)
         return entry
 
 

@@ -6,7 +6,9 @@ meaning of "open", "paid" and "refundable" is defined once.
 
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
 
 from ..actors import Reference
 from ..models import (
@@ -15,7 +17,9 @@ from ..models import (
     StoreCreditAccount,
     StoreCreditEntry,
     StoreCreditHold,
+    StoreCreditLot,
 )
+from ..money import DECIMAL_PLACES, MAX_DIGITS
 from .operations import payment_entries, refundable_amount
 
 _HOLD_FIELDS = ("order_id", "checkout_id", "payment_id", "transaction_id")
@@ -40,6 +44,32 @@ def account(user_id, currency: str, using: str = "default"):
         StoreCreditAccount.objects.using(using)
         .filter(user_id=user_id, currency=currency)
         .first()
+    )
+
+
+_MONEY = DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+
+
+def spendable_now(now=None):
+    """An annotation of accounts: what each can spend now. That is `available`
+    less credit past its expiry not yet booked as expired (the ledger books it
+    before anything is spent, held credit excepted, see writer.expire_lots),
+    so callers that plan a debit plan what the debit will find."""
+    now = now or timezone.now()
+    due = (
+        StoreCreditLot.objects.filter(
+            account_id=OuterRef("pk"), remaining_amount__gt=0, expires_at__lte=now
+        )
+        .order_by()
+        .values("account_id")
+        .annotate(total=Sum("remaining_amount"))
+        .values("total")
+    )
+    zero = Value(Decimal(0), output_field=_MONEY)
+    return Greatest(
+        F("balance") - F("held") - Coalesce(Subquery(due, output_field=_MONEY), zero),
+        zero,
+        output_field=_MONEY,
     )
 
 
@@ -71,6 +101,16 @@ def open_transaction_holds(created_before, limit: int = 500) -> list[StoreCredit
             created_at__lt=created_before,
         ).order_by("pk")[:limit]
     )
+
+
+def overdue_hold_transactions(now):
+    """The payment transactions (tokens) with an open hold past its deadline,
+    as a subquery."""
+    return StoreCreditHold.objects.filter(
+        status=HoldStatus.ACTIVE,
+        expires_at__lte=now,
+        transaction_id__isnull=False,
+    ).values("transaction_id")
 
 
 def hold_count(**identifiers) -> int:

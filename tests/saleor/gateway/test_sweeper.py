@@ -96,3 +96,47 @@ def test_one_failing_checkout_never_stops_the_sweep_for_the_others(
     monkeypatch.setattr(sweeper, "cancel_item", cancel_item)
     assert release_abandoned_checkouts(get_settings()) == 1
     assert balance(customer_user) == (Decimal("10.00"), Decimal(0))
+
+
+def test_a_touched_checkout_cannot_keep_expired_credit_alive(
+    user_api_client,
+    customer_user,
+    customer_checkout,
+    plugin_enabled,
+    give_credit,
+    monkeypatch,
+):
+    from saleor.checkout.models import Checkout
+    from saleor.payment.models import TransactionItem
+
+    from saleor_storecredit.ledger.holds import HOLD_AFTER_EXPIRY
+    from saleor_storecredit.models import EntryKind, StoreCreditEntry, StoreCreditHold
+
+    expiring = give_credit(
+        customer_user, "10.00", expires_at=timezone.now() + timedelta(hours=2)
+    ).lot
+    give_credit(customer_user, "3.00")
+    apply_credit(user_api_client, customer_checkout)
+    hold = StoreCreditHold.objects.get()
+    assert hold.expires_at == expiring.expires_at + HOLD_AFTER_EXPIRY
+
+    def at(moment):
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+        # The customer keeps touching the checkout.
+        Checkout.objects.update(last_change=moment)
+
+    # Past the credit's expiry, within the hold's deadline: the checkout keeps it.
+    at(expiring.expires_at + HOLD_AFTER_EXPIRY / 2)
+    assert release_abandoned_checkouts(get_settings()) == 0
+    assert balance(customer_user) == (Decimal("13.00"), Decimal("13.00"))
+
+    # Past the deadline: the hold ends and the expired credit expires with it.
+    at(hold.expires_at + timedelta(minutes=1))
+    assert release_abandoned_checkouts(get_settings()) == 1
+
+    assert balance(customer_user) == (Decimal("3.00"), Decimal(0))
+    expiry = StoreCreditEntry.objects.get(kind=EntryKind.EXPIRY)
+    assert expiry.amount == Decimal("-10.00")
+    item = TransactionItem.objects.get()
+    assert item.authorized_value == 0
+    assert release_abandoned_checkouts(get_settings()) == 0
