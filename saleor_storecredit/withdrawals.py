@@ -6,8 +6,6 @@ it. Each step locks the account, then the withdrawal (lock_objects.py order),
 and its ledger call has a key derived from the withdrawal, so retries are safe.
 """
 
-from decimal import Decimal
-
 from django.db import transaction
 from django.utils import timezone
 
@@ -58,8 +56,8 @@ def request_withdrawal(
     currency = validate_currency(currency)
     amount = validate_amount(amount, currency)
     note = validate_note(note)
-    minimum = settings.withdrawal_minimum
-    if minimum and amount < Decimal(minimum):
+    minimum = settings.withdrawal_minimum.for_currency(currency)
+    if minimum and amount < minimum:
         raise StoreCreditError(
             f"The smallest withdrawal is {minimum} {currency}.",
             code=StoreCreditErrorCode.BELOW_WITHDRAWAL_MINIMUM,

@@ -105,6 +105,52 @@ def test_requests_refused_when_the_shop_does_not_allow_them(
     assert ledger_state() == before
 
 
+REQUEST_IN = """
+mutation($currency: String!, $amount: Decimal!) {
+  storeCreditWithdrawalRequest(currency: $currency, amount: $amount) {
+    withdrawal { amount { amount currency } }
+    errors { field code message }
+  }
+}
+"""
+
+
+def test_minimum_is_per_currency(
+    user_api_client, customer_user, credit, store_credit_settings
+):
+    for currency, amount in (("USD", "100"), ("JPY", "10000"), ("PLN", "100")):
+        credit(customer_user, amount, currency)
+    store_credit_settings(
+        allow_withdrawals=True, withdrawal_minimum="USD:25, JPY:3000, 10"
+    )
+
+    def request(currency, amount):
+        return outcome(
+            user_api_client.post_graphql(
+                REQUEST_IN, {"currency": currency, "amount": amount}
+            ),
+            "storeCreditWithdrawalRequest",
+        )
+
+    # 25 JPY is not 25 USD: the JPY minimum is its own.
+    assert request("JPY", "25") == ("error", ["BELOW_WITHDRAWAL_MINIMUM"])
+    assert request("JPY", "2999") == ("error", ["BELOW_WITHDRAWAL_MINIMUM"])
+    assert request("USD", "24.99") == ("error", ["BELOW_WITHDRAWAL_MINIMUM"])
+    # A bare number is the minimum of the currencies not listed.
+    assert request("PLN", "9.99") == ("error", ["BELOW_WITHDRAWAL_MINIMUM"])
+    assert request("JPY", "3000")[1]["withdrawal"]["amount"] == {
+        "amount": 3000.0,
+        "currency": "JPY",
+    }
+    assert request("USD", "25")[0] == "ok"
+    assert request("PLN", "10")[0] == "ok"
+    message = user_api_client.post_graphql(
+        REQUEST_IN, {"currency": "JPY", "amount": "100"}
+    ).json()["data"]["storeCreditWithdrawalRequest"]["errors"][0]["message"]
+    assert message == "The smallest withdrawal is 3000 JPY."
+    assert find_problems() == []
+
+
 def test_minimum_comes_from_the_configuration(
     user_api_client, customer_user, credit, store_credit_settings
 ):
