@@ -348,17 +348,14 @@ def _currency_amounts(value) -> CurrencyAmounts:
         currency_text, sep, amount_text = item.rpartition(":")
         if not sep:
             if other is not None:
-                raise ValueError(
-                    f"{item!r}: only one amount can be without a currency"
-                )
+                raise ValueError(f"{item!r}: only one amount can be without a currency")
             other = _decimal(item)
             continue
         try:
             currency = validate_currency(currency_text)
         except StoreCreditError:
             raise ValueError(
-                f"{currency_text.strip()[:8]!r} is not a currency code, "
-                "e.g. USD:25"
+                f"{currency_text.strip()[:8]!r} is not a currency code, e.g. USD:25"
             ) from None
         if currency in amounts:
             raise ValueError(f"{currency} is listed twice")

@@ -7,6 +7,7 @@ meaning of "open", "paid" and "refundable" is defined once.
 from decimal import Decimal
 
 from django.db.models import Q, Sum
+from django.utils import timezone
 
 from ..actors import Reference
 from ..models import (
@@ -41,6 +42,15 @@ def account(user_id, currency: str, using: str = "default"):
         .filter(user_id=user_id, currency=currency)
         .first()
     )
+
+
+def available_now(account: StoreCreditAccount) -> Decimal:
+    """`available` less credit past its expiry that is not booked yet: what the
+    ledger will let the account spend once it books that expiry."""
+    due = account.lots.filter(
+        remaining_amount__gt=0, expires_at__lte=timezone.now()
+    ).aggregate(total=Sum("remaining_amount"))["total"]
+    return max(account.available - (due or Decimal(0)), Decimal(0))
 
 
 def holds(**identifiers) -> list[StoreCreditHold]:

@@ -131,8 +131,8 @@ def test_email_settings_are_validated_with_the_gateway_settings(
         (" 12.50 ", "12.50", "12.50"),
         ("0", "0", "0"),
         ("", "0", "0"),
-        ("USD:25, JPY:3000", "25", "3000"),
-        ("usd:25,\nJPY:3000, 5", "25", "3000"),
+        ("USD:25, JPY:3000", "25.00", "3000"),
+        ("usd:25,\nJPY:3000, 5", "25.00", "3000"),
         ("JPY:0, 5", "5", "0"),
     ],
 )
@@ -141,7 +141,9 @@ def test_withdrawal_minimum_per_currency_is_saved_and_read_back(
 ):
     settings.PLUGINS = ["saleor_storecredit.plugin.StoreCreditPlugin"]
 
-    result = update(staff_api_client, permission_manage_plugins, withdrawal_minimum=value)
+    result = update(
+        staff_api_client, permission_manage_plugins, withdrawal_minimum=value
+    )
 
     assert result["errors"] == []
     current = get_settings()

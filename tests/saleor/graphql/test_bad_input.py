@@ -154,9 +154,7 @@ mutation {{
         ("-" + "9" * 400, "AMOUNT_NOT_POSITIVE"),
     ],
 )
-def test_amounts_of_400_digits_written_inline_are_refused(
-    amount, code, world, caller
-):
+def test_amounts_of_400_digits_written_inline_are_refused(amount, code, world, caller):
     before = ledger_state()
 
     response = caller("customer").post_graphql(INLINE_AMOUNT.format(amount=amount))
