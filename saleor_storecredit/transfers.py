@@ -59,7 +59,7 @@ def send_credit(
     _check_sender(sender, amount, currency)
     email = _email(email)
     actor = Actor.customer(sender)
-    if email.casefold() == (sender.email or "").casefold():
+    if email and email.casefold() == (sender.email or "").casefold():
         raise StoreCreditError(
             "You cannot send store credit to yourself.",
             code=StoreCreditErrorCode.SAME_ACCOUNT,
