@@ -19,8 +19,8 @@ from .actors import Actor
 from .attempts import TRANSFER_RECIPIENTS
 from .config import get_settings
 from .error_codes import StoreCreditErrorCode
-from .exceptions import InsufficientFunds, StoreCreditError
-from .ledger import reads
+from .exceptions import IdempotencyConflict, InsufficientFunds, StoreCreditError
+from .ledger import keys, reads
 from .ledger.operations import TransferResult
 from .ledger.validation import validate_text
 from .ledger.writer import require_payable
@@ -56,9 +56,14 @@ def send_credit(
     currency = validate_currency(currency)
     amount = validate_amount(amount, currency)
     note = validate_transfer_note(note)
-    _check_sender(sender, amount, currency)
-    email = _email(email)
     actor = Actor.customer(sender)
+    email = _email(email)
+    account = ledger.get_account(sender, currency)
+    earlier = _earlier_recipient(account, keys.stored(idempotency_key, actor))
+    if earlier is not None:
+        # A retry: the first answer again, whatever the sender's credit is now.
+        return _replay(sender, earlier, email, amount, currency, idempotency_key, note)
+    _check_sender(account, amount, currency)
     if email and email.casefold() == (sender.email or "").casefold():
         raise StoreCreditError(
             "You cannot send store credit to yourself.",
@@ -116,10 +121,42 @@ def validate_transfer_note(note) -> str:
     return note
 
 
-def _check_sender(sender, amount, currency: str) -> None:
+def _earlier_recipient(account, key):
+    """The account that received the transfer the sender made with this key;
+    None when the sender never used the key."""
+    if account is None or reads.entry_with_key([account.pk], [key]) is None:
+        return None
+    received = reads.entry_with_key(None, [keys.transfer_received(account.pk, key)])
+    return received.account if received is not None else _NOT_A_TRANSFER
+
+
+# The key was used for something other than a transfer.
+_NOT_A_TRANSFER = object()
+
+
+def _replay(sender, earlier, email, amount, currency, idempotency_key, note):
+    """Answer a retry from the sender's own history, without looking anyone up:
+    the same email replays the transfer, anything else reused the key."""
+    recipient = getattr(earlier, "user", None)
+    if recipient is None or email.casefold() != (recipient.email or "").casefold():
+        raise IdempotencyConflict(
+            "This idempotency key was already used for a different operation.",
+            field="idempotency_key",
+        )
+    return ledger.transfer(
+        sender,
+        recipient,
+        amount,
+        currency,
+        idempotency_key=idempotency_key,
+        customer_note=note,
+        actor=Actor.customer(sender),
+    )
+
+
+def _check_sender(account, amount, currency: str) -> None:
     """What the sender can find out about themself: standing and funds. Read
     without a lock; the ledger checks both again under the account's lock."""
-    account = ledger.get_account(sender, currency)
     if account is None:
         raise InsufficientFunds(f"You have no store credit in {currency}.")
     require_payable(account)

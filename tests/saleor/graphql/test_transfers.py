@@ -228,3 +228,59 @@ def test_a_note_is_stored_and_shown_as_written(
     assert sent["customerNote"] == note
     received = ledger.get_account(customer_user2, "USD").entries.get()
     assert received.customer_note == note
+
+
+KEYED = """
+mutation($email: String!, $amount: Decimal!, $key: String!) {
+  storeCreditTransfer(
+    email: $email, currency: "USD", amount: $amount, idempotencyKey: $key
+  ) {
+    transaction { id amount { amount } }
+    errors { field code }
+  }
+}
+"""
+
+
+def test_a_retry_returns_the_first_result_whatever_the_credit_is_now(
+    user_api_client, customer_user, customer_user2, credit, store_credit_settings
+):
+    account = credit(customer_user, "20.00").account
+    variables = {"email": customer_user2.email, "amount": "20", "key": "gift-1"}
+    first = user_api_client.post_graphql(KEYED, variables).json()["data"]
+    ledger.update_account(account, status=AccountStatus.ON_HOLD)
+
+    again = user_api_client.post_graphql(KEYED, variables).json()["data"]
+
+    assert first == again
+    assert first["storeCreditTransfer"]["errors"] == []
+    assert ledger.get_account(customer_user2, "USD").balance == 20
+    assert find_problems() == []
+
+
+def test_a_reused_key_tells_nothing_about_other_emails(
+    user_api_client,
+    customer_user,
+    customer_user2,
+    staff_user,
+    credit,
+    store_credit_settings,
+):
+    credit(customer_user, "20.00")
+    user_api_client.post_graphql(
+        KEYED, {"email": customer_user2.email, "amount": "1", "key": "gift-1"}
+    )
+    before = ledger_state()
+
+    answers = [
+        user_api_client.post_graphql(
+            KEYED, {"email": email, "amount": "1", "key": "gift-1"}
+        ).json()["data"]["storeCreditTransfer"]["errors"]
+        for email in ["nobody@example.com", staff_user.email, "x@example.com"] * 3
+    ]
+
+    assert all(
+        errors == [{"field": "idempotencyKey", "code": "IDEMPOTENCY_KEY_REUSED"}]
+        for errors in answers
+    ), answers
+    assert ledger_state() == before
