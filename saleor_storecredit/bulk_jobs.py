@@ -376,10 +376,13 @@ def _same_request(job: StoreCreditBulkJob, request_hash: str) -> StoreCreditBulk
 
 
 def cancel_job(job_id: int) -> StoreCreditBulkJob:
-    """Stops a job before its next chunk; what it did stays done. Canceling a
-    canceled job changes nothing; a completed or failed one is refused."""
+    """Stops a job before its next chunk; what it did stays done. A job that has
+    finished (completed, failed or already canceled) is refused, so the caller
+    learns that this cancel stopped nothing."""
     now = timezone.now()
-    StoreCreditBulkJob.objects.filter(pk=job_id, status__in=OPEN_STATUSES).update(
+    canceled = StoreCreditBulkJob.objects.filter(
+        pk=job_id, status__in=OPEN_STATUSES
+    ).update(
         status=BulkJobStatus.CANCELED, canceled_at=now, finished_at=now, updated_at=now
     )
     job = StoreCreditBulkJob.objects.filter(pk=job_id).first()
@@ -389,7 +392,7 @@ def cancel_job(job_id: int) -> StoreCreditBulkJob:
             code=StoreCreditErrorCode.BULK_JOB_NOT_FOUND,
             field="id",
         )
-    if job.status != BulkJobStatus.CANCELED:
+    if not canceled:
         raise StoreCreditError(
             f"This bulk job has already finished ({job.status}).",
             code=StoreCreditErrorCode.BULK_JOB_FINISHED,

@@ -15,10 +15,11 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
-from .exceptions import InvalidAmount
+from .error_codes import StoreCreditErrorCode
+from .exceptions import InvalidAmount, StoreCreditError
 from .ledger.validation import ExpiresAfter
 from .models import LotKind
-from .money import MAX_AMOUNT, to_decimal
+from .money import MAX_AMOUNT, to_decimal, validate_amount, validate_currency
 from .notifications_config import (
     NOTIFICATION_CONFIG_STRUCTURE,
     NOTIFICATION_DEFAULT_CONFIGURATION,
@@ -185,7 +186,12 @@ GATEWAY_CONFIG_STRUCTURE = {
         "Let customers ask for their store credit to be paid out.",
     ),
     WITHDRAWAL_MINIMUM: _field(
-        _STRING, "Withdrawal minimum", "Smallest amount a customer may withdraw."
+        _STRING,
+        "Withdrawal minimum",
+        "Smallest amount a customer may withdraw, per currency: comma-separated "
+        "currency:amount pairs, e.g. USD:25, EUR:20, JPY:3000. A number without "
+        "a currency is the minimum of every currency not listed (25 alone means "
+        "25 USD, 25 EUR and 25 JPY). 0 or empty: no minimum.",
     ),
     ALLOW_TRANSFERS: _field(
         _BOOLEAN,
@@ -222,6 +228,17 @@ def config_structure(unsupported_reason: str | None = None) -> dict:
 
 
 @dataclass(frozen=True)
+class CurrencyAmounts:
+    """An amount per currency, and one for the currencies not listed."""
+
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+    other: Decimal = Decimal(0)
+
+    def for_currency(self, currency: str) -> Decimal:
+        return self.amounts.get(currency, self.other)
+
+
+@dataclass(frozen=True)
 class StoreCreditSettings:
     active: bool = False
     display_name: str = "Store credit"
@@ -240,7 +257,7 @@ class StoreCreditSettings:
     abandoned_checkout_minutes: int = 360
     auto_apply: bool = False
     allow_withdrawals: bool = False
-    withdrawal_minimum: Decimal = Decimal(0)
+    withdrawal_minimum: CurrencyAmounts = field(default_factory=CurrencyAmounts)
     allow_transfers: bool = False
     staff_notification_emails: list[str] = field(default_factory=list)
     expiry_reminder_days: int = 7
@@ -305,7 +322,9 @@ def _decimal(value, *, allow_zero=True, maximum=MAX_AMOUNT) -> Decimal:
         return Decimal(0)
     try:
         number = to_decimal(value)
-    except InvalidAmount:
+    except InvalidAmount as error:
+        if error.code == StoreCreditErrorCode.AMOUNT_TOO_LARGE:
+            raise ValueError(f"must not exceed {maximum}") from None
         raise ValueError("must be a number, e.g. 10.00") from None
     if number < 0 or (number == 0 and not allow_zero):
         raise ValueError(
@@ -317,6 +336,37 @@ def _decimal(value, *, allow_zero=True, maximum=MAX_AMOUNT) -> Decimal:
     if isinstance(exponent, int) and exponent < -3:
         raise ValueError("can have at most 3 decimal places")
     return number
+
+
+def _currency_amounts(value) -> CurrencyAmounts:
+    """`USD:25, EUR:20, JPY:3000`, each amount exact in its currency. A bare
+    number (what the setting held before it took currencies) is the amount of
+    every currency not listed, so a saved configuration keeps its meaning."""
+    amounts: dict[str, Decimal] = {}
+    other = None
+    for item in _items(value):
+        currency_text, sep, amount_text = item.rpartition(":")
+        if not sep:
+            if other is not None:
+                raise ValueError(f"{item!r}: only one amount can be without a currency")
+            other = _decimal(item)
+            continue
+        try:
+            currency = validate_currency(currency_text)
+        except StoreCreditError:
+            raise ValueError(
+                f"{currency_text.strip()[:8]!r} is not a currency code, e.g. USD:25"
+            ) from None
+        if currency in amounts:
+            raise ValueError(f"{currency} is listed twice")
+        amount = _decimal(amount_text)
+        if amount:
+            try:
+                amount = validate_amount(amount, currency)
+            except StoreCreditError as error:
+                raise ValueError(f"{currency}: {error.message.rstrip('.')}") from None
+        amounts[currency] = amount
+    return CurrencyAmounts(amounts=amounts, other=other or Decimal(0))
 
 
 def _int(value, *, minimum: int, maximum: int) -> int:
@@ -430,7 +480,7 @@ _PARSERS = {
     ),
     AUTO_APPLY: _bool,
     ALLOW_WITHDRAWALS: _bool,
-    WITHDRAWAL_MINIMUM: _decimal,
+    WITHDRAWAL_MINIMUM: _currency_amounts,
     ALLOW_TRANSFERS: _bool,
     STAFF_NOTIFICATION_EMAILS: _emails,
     EXPIRY_REMINDER_DAYS: lambda value: _int(value, minimum=0, maximum=3650),

@@ -13,7 +13,6 @@ commit), so apps watching gift cards stay right.
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from saleor.app.models import App
@@ -27,6 +26,7 @@ from saleor.plugins.manager import get_plugins_manager
 
 from . import ledger, notifications
 from .actors import Actor, Reference
+from .attempts import GIFT_CARD_CODES
 from .config import PLUGIN_ID
 from .error_codes import StoreCreditErrorCode
 from .exceptions import StoreCreditError
@@ -36,8 +36,7 @@ from .money import validate_currency
 from .saleor_compat import gift_card_qs_select_for_update
 
 # Failed attempts per customer before further attempts are refused for a while.
-MAX_FAILED_ATTEMPTS = 5
-FAILED_ATTEMPTS_WINDOW = 15 * 60  # seconds
+MAX_FAILED_ATTEMPTS = GIFT_CARD_CODES.limit
 MAX_CODE_LENGTH = 16  # GiftCard.code
 
 _COUNTED_FAILURES = {
@@ -60,12 +59,12 @@ def redeem_gift_card(
     `actor`: who redeems (default: the customer); staff and apps redeem into the
     customer they name. Failed attempts are counted per actor."""
     actor = actor or Actor.customer(user)
-    _check_attempts(actor)
+    GIFT_CARD_CODES.check(actor)
     try:
         entry, gift_card = _redeem(user, code, actor)
     except StoreCreditError as error:
         if error.code in _COUNTED_FAILURES:
-            _count_failure(actor)
+            GIFT_CARD_CODES.count_failure(actor)
         raise
     if gift_card is not None:
         manager = manager or get_plugins_manager(allow_replica=False)
@@ -82,31 +81,6 @@ def gift_card_currency(code) -> str | None:
         .values_list("currency", flat=True)
         .first()
     )
-
-
-def _attempts_key(actor: Actor) -> str:
-    return (
-        f"storecredit:gift-card-failures:{actor.type}:{actor.user_id or actor.app_id}"
-    )
-
-
-def _check_attempts(actor: Actor):
-    if (cache.get(_attempts_key(actor)) or 0) >= MAX_FAILED_ATTEMPTS:
-        raise StoreCreditError(
-            "Too many gift card attempts. Please try again later.",
-            code=StoreCreditErrorCode.TOO_MANY_ATTEMPTS,
-            field="code",
-        )
-
-
-def _count_failure(actor: Actor):
-    key = _attempts_key(actor)
-    # add() is atomic in a shared cache: the window starts at the first failure.
-    cache.add(key, 0, timeout=FAILED_ATTEMPTS_WINDOW)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=FAILED_ATTEMPTS_WINDOW)
 
 
 def _not_found():

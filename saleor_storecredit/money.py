@@ -1,5 +1,6 @@
 """Validation and rounding of every amount that enters the ledger."""
 
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -58,6 +59,36 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(Decimal(10) ** -currency_precision(currency))
 
 
+# A plain decimal number: sign, integer digits, fraction digits (no exponent).
+_PLAIN_NUMBER = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?")
+
+
+def _shortened(text: str, field: str) -> str:
+    """A long amount text without its leading and trailing zeros, or the code
+    its value earns: a 400-digit number is too large, not malformed. Only
+    plain digits are read this way, so the cost stays linear in the text."""
+    if len(text) <= MAX_AMOUNT_TEXT:
+        return text
+    match = _PLAIN_NUMBER.fullmatch(text)
+    if match is None or not (match.group(2) or match.group(3)):
+        raise InvalidAmount("Amount is too long to be a number.", field=field)
+    sign, whole, fraction = match.group(1), match.group(2), match.group(3) or ""
+    whole, fraction = whole.lstrip("0") or "0", fraction.rstrip("0")
+    if len(whole) > len(str(int(MAX_AMOUNT))):
+        raise InvalidAmount(
+            f"Amount must not exceed {MAX_AMOUNT}.",
+            code=StoreCreditErrorCode.AMOUNT_TOO_LARGE,
+            field=field,
+        )
+    if len(fraction) > MAX_AMOUNT_TEXT - len(whole) - 2:
+        raise InvalidAmount(
+            "Amount has far more decimal places than any currency.",
+            code=StoreCreditErrorCode.TOO_MANY_DECIMAL_PLACES,
+            field=field,
+        )
+    return f"{sign}{whole}.{fraction}" if fraction else f"{sign}{whole}"
+
+
 def to_decimal(value, field: str = "amount") -> Decimal:
     """Turn outside input into a finite Decimal; floats are refused outright."""
     if isinstance(value, bool) or isinstance(value, float):
@@ -75,9 +106,7 @@ def to_decimal(value, field: str = "amount") -> Decimal:
             )
         number = Decimal(value)
     elif isinstance(value, str):
-        text = value.strip()
-        if len(text) > MAX_AMOUNT_TEXT:
-            raise InvalidAmount("Amount is too long to be a number.", field=field)
+        text = _shortened(value.strip(), field)
         try:
             number = Decimal(text)
         except (InvalidOperation, ValueError):

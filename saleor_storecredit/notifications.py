@@ -337,6 +337,8 @@ def entry_payload(entry, language: str) -> dict:
         "balance_after": _amount(entry.balance_after, currency),
         "balance_after_display": _money(entry.balance_after, currency, language),
         "customer_note": entry.customer_note,
+        # A transfer's note is the sending customer's text, not the shop's.
+        "note_from_sender": entry.reason == Reason.TRANSFER,
         "expires_at": expires_at.isoformat() if expires_at else None,
         "expires_at_display": _date(expires_at, language),
         "order_id": _global_id("Order", entry.order_id),

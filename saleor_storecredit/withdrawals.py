@@ -6,8 +6,6 @@ it. Each step locks the account, then the withdrawal (lock_objects.py order),
 and its ledger call has a key derived from the withdrawal, so retries are safe.
 """
 
-from decimal import Decimal
-
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +16,7 @@ from .error_codes import StoreCreditErrorCode
 from .exceptions import StoreCreditError
 from .ledger import keys
 from .ledger.validation import validate_text
+from .ledger.writer import require_payable
 from .lock_objects import account_qs_select_for_update, withdrawal_qs_select_for_update
 from .models import Reason, StoreCreditWithdrawal, WithdrawalStatus
 from .money import validate_amount, validate_currency
@@ -58,8 +57,8 @@ def request_withdrawal(
     currency = validate_currency(currency)
     amount = validate_amount(amount, currency)
     note = validate_note(note)
-    minimum = settings.withdrawal_minimum
-    if minimum and amount < Decimal(minimum):
+    minimum = settings.withdrawal_minimum.for_currency(currency)
+    if minimum and amount < minimum:
         raise StoreCreditError(
             f"The smallest withdrawal is {minimum} {currency}.",
             code=StoreCreditErrorCode.BELOW_WITHDRAWAL_MINIMUM,
@@ -79,6 +78,8 @@ def request_withdrawal(
         )
         withdrawal = StoreCreditWithdrawal.objects.filter(hold=hold).first()
         if withdrawal is None:
+            # Under the account's lock: a refusal rolls the hold back.
+            require_payable(hold.account)
             withdrawal = StoreCreditWithdrawal.objects.create(
                 account_id=hold.account_id,
                 hold=hold,
@@ -120,7 +121,10 @@ def cancel_withdrawal(user, withdrawal_id: int) -> StoreCreditWithdrawal:
 def process_withdrawal(
     withdrawal_id: int, action: str, *, note: str | None, actor: Actor
 ) -> StoreCreditWithdrawal:
-    """Staff approve, reject (credit returned) or mark paid (credit taken)."""
+    """Staff approve, reject (credit returned) or mark paid (credit taken).
+
+    An account on hold or refused by staff can only be rejected: approving or
+    paying it is ACCOUNT_ON_HOLD / NOT_ELIGIBLE until staff release it."""
     if action not in _TRANSITIONS:
         raise StoreCreditError(
             "Unknown withdrawal action.",
@@ -143,6 +147,10 @@ def process_withdrawal(
                 code=StoreCreditErrorCode.WITHDRAWAL_NOT_PENDING,
                 field="id",
             )
+        if action != REJECT:
+            # Paying out (or promising to) an account on hold or refused is
+            # what the hold is there to stop; rejecting gives the credit back.
+            require_payable(withdrawal.account)
         key = keys.withdrawal(withdrawal.pk, action)
         if action == REJECT:
             ledger.release(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 
@@ -25,13 +26,14 @@ from ..models import (
     EntryKind,
     LotKind,
     Reason,
+    StoreCreditAccount,
     StoreCreditEntry,
     StoreCreditLot,
 )
 from ..money import validate_amount, validate_currency
 from . import keys
 from .batches import CreditRequest, checked_credit
-from .locking import account_id, lock_account, replay
+from .locking import account_id, account_not_found, lock_account, replay
 from .requests import check_request
 from .validation import (
     fingerprint,
@@ -47,6 +49,7 @@ from .writer import (
     debit_locked,
     require_account,
     require_available,
+    require_payable,
     require_room,
     require_spendable,
     spendable,
@@ -370,7 +373,8 @@ def transfer(
     Both accounts are locked in primary-key order, so transfers in opposite
     directions cannot deadlock. The received credit keeps the expiry of the lots
     it came from (one lot per expiry), so a transfer cannot be used to dodge
-    expiry. A sender on hold cannot send; a recipient on hold can receive.
+    expiry. A sender on hold or refused by staff cannot send; a recipient on
+    hold can receive.
     """
     sender = validate_owner(sender)
     recipient = validate_owner(
@@ -384,8 +388,12 @@ def transfer(
     with transaction.atomic():
         source_id = account_id(sender, currency, create=False)
         if source_id is None:
+            _require_customer(sender, "user", StoreCreditErrorCode.NOT_FOUND)
             raise InsufficientFunds(f"You have no store credit in {currency}.")
-        target_id = account_id(recipient, currency, create=True)
+        try:
+            target_id = account_id(recipient, currency, create=True)
+        except NotFound:
+            raise _recipient_not_found() from None
         if source_id == target_id:
             raise StoreCreditError(
                 "Credit cannot be transferred to the same account.",
@@ -396,14 +404,16 @@ def transfer(
         found, prior = lock_accounts_with_entries(
             BY_IDS, [[source_id, target_id]], [key, received_key]
         )
-        source, target = sorted(found, key=lambda a: a.pk != source_id)
-        if target.user_id is None:
+        accounts = {account.pk: account for account in found}
+        source, target = accounts.get(source_id), accounts.get(target_id)
+        if source is None:
+            raise account_not_found()
+        if source.user_id is None:
+            # The customer was deleted: nobody can send their credit.
+            raise NotFound("Customer not found.", field="user")
+        if target is None or target.user_id is None:
             # The customer was deleted: credit sent there could never be used.
-            raise NotFound(
-                "Recipient not found.",
-                code=StoreCreditErrorCode.RECIPIENT_NOT_FOUND,
-                field="recipient",
-            )
+            raise _recipient_not_found()
         request = fingerprint(
             "transfer",
             amount=amount,
@@ -421,7 +431,7 @@ def transfer(
                 "This idempotency key was already used for a different operation.",
                 field="idempotency_key",
             )
-        require_spendable(spendable(source))
+        require_payable(spendable(source))
         require_available(source, amount)
         require_room(target, amount)
         debit_entry = append(
@@ -453,6 +463,23 @@ def transfer(
             internal_note=internal_note,
         )
         return TransferResult(debit=debit_entry, credit=credit_entry)
+
+
+def _recipient_not_found() -> NotFound:
+    return NotFound(
+        "Recipient not found.",
+        code=StoreCreditErrorCode.RECIPIENT_NOT_FOUND,
+        field="recipient",
+    )
+
+
+def _require_customer(owner, field: str, code) -> None:
+    """A customer handed in as a user must still exist (accounts are looked up
+    under their lock)."""
+    if isinstance(owner, StoreCreditAccount):
+        return
+    if not get_user_model().objects.filter(pk=owner.pk).exists():
+        raise NotFound("Customer not found.", code=code, field=field)
 
 
 def reverse(

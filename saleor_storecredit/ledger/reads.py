@@ -73,6 +73,17 @@ def spendable_now(now=None):
     )
 
 
+def available_now(account: StoreCreditAccount) -> Decimal:
+    """`spendable_now` of one account: what the ledger will let it spend once
+    it books the expiry that is due."""
+    return (
+        StoreCreditAccount.objects.filter(pk=account.pk)
+        .annotate(spendable=spendable_now())
+        .values_list("spendable", flat=True)
+        .first()
+    ) or Decimal(0)
+
+
 def holds(**identifiers) -> list[StoreCreditHold]:
     """Every authorization naming these identifiers, oldest first."""
     return list(

@@ -16,7 +16,12 @@ from django.utils import timezone
 
 from ..actors import NO_REFERENCE, SYSTEM, Actor, Reference
 from ..error_codes import StoreCreditErrorCode
-from ..exceptions import AccountOnHold, InsufficientFunds, InvalidAmount
+from ..exceptions import (
+    AccountOnHold,
+    InsufficientFunds,
+    InvalidAmount,
+    StoreCreditError,
+)
 from ..models import (
     EntryKind,
     Reason,
@@ -97,6 +102,17 @@ def require_spendable(account: StoreCreditAccount):
     if account.is_on_hold:
         raise AccountOnHold(
             "This store-credit account is on hold. Please contact the shop."
+        )
+
+
+def require_payable(account: StoreCreditAccount):
+    """Credit leaving the shop as cash or for another person (withdrawals,
+    transfers): refused while the account is on hold or staff refused its use."""
+    require_spendable(account)
+    if account.can_use is False:
+        raise StoreCreditError(
+            "This store-credit account cannot be used. Please contact the shop.",
+            code=StoreCreditErrorCode.NOT_ELIGIBLE,
         )
 
 

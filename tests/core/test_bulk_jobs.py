@@ -168,7 +168,21 @@ def test_cancel_stops_the_job_before_its_next_chunk(db):
     assert job.canceled_at and job.finished_at
     assert job.done == 100 and StoreCreditEntry.objects.count() == 100
     assert bulk_jobs.run_job(job.pk) is None
-    assert bulk_jobs.cancel_job(job.pk).status == BulkJobStatus.CANCELED
+
+
+def test_canceling_a_canceled_job_is_refused_and_changes_nothing(db):
+    job = start(make_customers(2))
+    first = bulk_jobs.cancel_job(job.pk)
+
+    with pytest.raises(StoreCreditError) as again:
+        bulk_jobs.cancel_job(job.pk)
+
+    assert again.value.code == StoreCreditErrorCode.BULK_JOB_FINISHED
+    job.refresh_from_db()
+    assert job.status == BulkJobStatus.CANCELED
+    assert job.canceled_at == first.canceled_at
+    assert bulk_jobs.run_job(job.pk) is None
+    assert StoreCreditEntry.objects.count() == 0
 
 
 def test_finished_or_unknown_jobs_cannot_be_canceled(db):

@@ -65,7 +65,12 @@ def test_money_currencies_are_booked_exactly(customer, currency, amount):
         ("-0", "USD", Code.AMOUNT_NOT_POSITIVE),
         ("NaN", "USD", Code.INVALID_AMOUNT),
         ("Infinity", "USD", Code.INVALID_AMOUNT),
-        ("1" * 65, "USD", Code.INVALID_AMOUNT),
+        # Long text is judged by its value: too large, too fine, or not a number.
+        ("1" * 65, "USD", Code.AMOUNT_TOO_LARGE),
+        pytest.param(
+            "0." + "0" * 64 + "1", "USD", Code.TOO_MANY_DECIMAL_PLACES, id="fine"
+        ),
+        pytest.param("1" * 65 + "x", "USD", Code.INVALID_AMOUNT, id="long-text"),
         (1.5, "USD", Code.INVALID_AMOUNT),
     ],
 )

@@ -83,14 +83,15 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(tmp_path, customer):
         "alice@example.com,USD,10,2001-01-01\n"  # 8: expiry in the past
         "\n"  # 9: blank, ignored
         "alice@example.com,USD\n"  # 10: missing values
-        "not-an-email,USD,10,\n",  # 11
+        "not-an-email,USD,10,\n"  # 11
+        f"alice@example.com,USD,{'9' * 400},\n",  # 12: 400 digits
     )
     before = ledger_rows()
 
     output, error = run_import(path, "--create-accounts")
 
     assert error is not None
-    assert "8 of 9 rows are bad; nothing was imported" in str(error)
+    assert "9 of 10 rows are bad; nothing was imported" in str(error)
     for line, text in [
         (3, "no customer with email nobody@example.com"),
         (4, "currency"),
@@ -100,6 +101,7 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(tmp_path, customer):
         (8, "in the past"),
         (10, "expected 4 values, found 2"),
         (11, "is not an email address"),
+        (12, "must not exceed 1000000000000"),
     ]:
         assert f"line {line}: " in output and text in output, (line, output)
     assert "line 2:" not in output

@@ -18,6 +18,7 @@ from saleor_storecredit.money import quantize, validate_amount, validate_currenc
         ("1.0", "JPY", "1"),
         ("0.001", "KWD", "0.001"),
         ("1000000000000", "USD", "1000000000000.00"),
+        ("0" * 400 + "12.5" + "0" * 400, "USD", "12.50"),
     ],
 )
 def test_valid_amounts_are_exact_decimals_of_the_currency(value, currency, expected):
@@ -28,6 +29,9 @@ def test_valid_amounts_are_exact_decimals_of_the_currency(value, currency, expec
 
 def test_negative_amounts_only_where_allowed():
     assert validate_amount("-2.5", "USD", allow_negative=True) == Decimal("-2.50")
+    with pytest.raises(InvalidAmount) as error:
+        validate_amount("-" + "0" * 100 + "3", "USD")
+    assert error.value.code == StoreCreditErrorCode.AMOUNT_NOT_POSITIVE
     with pytest.raises(InvalidAmount) as error:
         validate_amount("0", "USD", allow_negative=True)
     assert error.value.code == StoreCreditErrorCode.AMOUNT_NOT_POSITIVE

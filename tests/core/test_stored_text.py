@@ -139,7 +139,7 @@ def test_bad_account_notes_are_refused(account, note):
 def test_a_transfer_to_a_customer_that_does_not_exist_is_refused(account, customer):
     ghost = get_user_model()(pk=987654)
     refused(
-        Code.NOT_FOUND,
+        Code.RECIPIENT_NOT_FOUND,
         lambda: ledger.transfer(customer, ghost, "1", "USD", idempotency_key="t"),
     )
 

@@ -139,3 +139,67 @@ def test_recipient_keys_never_collide_with_the_senders(
 
     assert ledger.get_account(other_customer, "USD").balance == Decimal(13)
     assert balance_of(account) == (Decimal(92), 0)
+
+
+def test_accounts_that_do_not_exist_are_coded_refusals(
+    account, customer, other_customer, fund
+):
+    """Never a crash: a sender or recipient account or customer that is gone."""
+    other = fund(other_customer, "5").account
+    ghost = StoreCreditAccount(pk=10**12, currency="USD", user_id=None)
+    refused(
+        StoreCreditErrorCode.ACCOUNT_NOT_FOUND,
+        lambda: ledger.transfer(ghost, other_customer, "1", "USD", idempotency_key="t"),
+    )
+    refused(
+        StoreCreditErrorCode.RECIPIENT_NOT_FOUND,
+        lambda: ledger.transfer(customer, ghost, "1", "USD", idempotency_key="t"),
+    )
+    refused(
+        StoreCreditErrorCode.ACCOUNT_NOT_FOUND,
+        lambda: ledger.transfer(ghost, other, "1", "USD", idempotency_key="t"),
+    )
+
+
+def test_customers_that_were_deleted_cannot_send_or_receive(
+    account, customer, other_customer, make_customer, fund
+):
+    gone = make_customer("carol@example.com")
+    gone_account = fund(gone, "20").account
+    gone_pk = gone.pk
+    gone.delete()
+    gone.pk = gone_pk  # what a caller still holding the object hands in
+    gone_account.refresh_from_db()
+
+    refused(
+        StoreCreditErrorCode.RECIPIENT_NOT_FOUND,
+        lambda: ledger.transfer(customer, gone, "1", "USD", idempotency_key="t"),
+    )
+    refused(
+        StoreCreditErrorCode.RECIPIENT_NOT_FOUND,
+        lambda: ledger.transfer(
+            customer, gone_account, "1", "USD", idempotency_key="t"
+        ),
+    )
+    refused(
+        StoreCreditErrorCode.NOT_FOUND,
+        lambda: ledger.transfer(
+            gone_account, other_customer, "1", "USD", idempotency_key="t"
+        ),
+    )
+    refused(
+        StoreCreditErrorCode.NOT_FOUND,
+        lambda: ledger.transfer(gone, other_customer, "1", "USD", idempotency_key="t"),
+    )
+    assert balance_of(account) == (Decimal(100), 0)
+
+
+def test_a_sender_refused_by_staff_cannot_send(account, customer, other_customer):
+    ledger.update_account(account, can_use=False)
+
+    refused(
+        StoreCreditErrorCode.NOT_ELIGIBLE,
+        lambda: ledger.transfer(
+            customer, other_customer, "1", "USD", idempotency_key="t"
+        ),
+    )

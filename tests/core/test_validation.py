@@ -30,6 +30,14 @@ BAD_AMOUNTS = [
     pytest.param("1e-9", Code.TOO_MANY_DECIMAL_PLACES, id="tiny"),
     pytest.param("1000000000000.01", Code.AMOUNT_TOO_LARGE, id="enormous"),
     pytest.param("1e400", Code.AMOUNT_TOO_LARGE, id="astronomical"),
+    pytest.param("9" * 400, Code.AMOUNT_TOO_LARGE, id="400-digits"),
+    pytest.param("1" + "0" * 399 + ".50", Code.AMOUNT_TOO_LARGE, id="400-digits-cents"),
+    pytest.param(
+        " 12" + "3" * 397 + " ", Code.AMOUNT_TOO_LARGE, id="400-digits-spaced"
+    ),
+    pytest.param("0." + "0" * 398 + "1", Code.TOO_MANY_DECIMAL_PLACES, id="400-places"),
+    pytest.param("1" * 100 + "x", Code.INVALID_AMOUNT, id="long-text"),
+    pytest.param("." * 100, Code.INVALID_AMOUNT, id="long-dots"),
     pytest.param(1.5, Code.INVALID_AMOUNT, id="float"),
     pytest.param(float("nan"), Code.INVALID_AMOUNT, id="float-nan"),
     pytest.param(True, Code.INVALID_AMOUNT, id="bool"),

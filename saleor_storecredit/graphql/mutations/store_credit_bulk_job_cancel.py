@@ -18,7 +18,9 @@ class StoreCreditBulkJobCancel(StoreCreditStaffMutation):
     class Meta:
         description = (
             "Cancel a pending or running bulk job: it stops before its next chunk "
-            "of customers; what it did stays done (a reversing job undoes it)."
+            "of customers; what it did stays done (a reversing job undoes it). A "
+            "finished job (completed, failed or canceled) is refused: "
+            "BULK_JOB_FINISHED."
         )
 
     @classmethod

@@ -21,7 +21,11 @@ class StoreCreditTransfer(StoreCreditMutation):
         email = graphene.String(required=True, description="The recipient's email.")
         currency = graphene.String(required=True, description="Currency code.")
         amount = Decimal(required=True, description="Amount to send.")
-        note = graphene.String(description="Note shown to both customers.")
+        note = graphene.String(
+            description="Note shown to both customers and mailed to the recipient "
+            "as the sender's: one line of plain text, at most 200 characters, no "
+            "links or web or email addresses."
+        )
         idempotency_key = graphene.String(
             description="Key of this transfer: sending it again returns the first "
             "result instead of sending twice."
@@ -30,7 +34,11 @@ class StoreCreditTransfer(StoreCreditMutation):
     class Meta:
         description = (
             "Send store credit to another customer, when the shop allows it. The "
-            "credit keeps its expiry."
+            "credit keeps its expiry. The sender's standing and funds are checked "
+            "before the recipient: every email that cannot receive credit (no "
+            "such customer, a staff member, an inactive account) gets the same "
+            "RECIPIENT_NOT_FOUND, and after 5 of them in 15 minutes the sender "
+            "gets TOO_MANY_ATTEMPTS."
         )
         permissions = (AuthorizationFilters.AUTHENTICATED_USER,)
 

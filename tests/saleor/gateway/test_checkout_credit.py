@@ -232,6 +232,7 @@ def test_total_dropping_after_apply_does_not_overpay(
         ("paid", None, "NOTHING_TO_PAY"),
         (None, "0.001", "TOO_MANY_DECIMAL_PLACES"),
         (None, "1e20", "AMOUNT_TOO_LARGE"),
+        (None, "9" * 400, "AMOUNT_TOO_LARGE"),
     ],
 )
 def test_apply_refusals_have_distinct_codes_and_move_nothing(

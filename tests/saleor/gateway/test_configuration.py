@@ -83,6 +83,14 @@ def test_valid_configuration_is_saved_and_read_back(
         ("top_up_triggers", "canceled"),
         ("staff_notification_emails", "not-an-email"),
         ("display_name", " "),
+        ("withdrawal_minimum", "USD:-1"),
+        ("withdrawal_minimum", "JPY:3000.5"),
+        ("withdrawal_minimum", "USD:0.001"),
+        ("withdrawal_minimum", "ZZZ:10"),
+        ("withdrawal_minimum", "USD:10, usd:20"),
+        ("withdrawal_minimum", "10, 20"),
+        ("withdrawal_minimum", "USD 25"),
+        ("withdrawal_minimum", "USD:" + "9" * 400),
     ],
 )
 def test_bad_input_is_refused_with_a_message(
@@ -113,3 +121,53 @@ def test_email_settings_are_validated_with_the_gateway_settings(
     fields = {error["field"] for error in result["errors"]}
     assert {"emailUseTls", "emailUseSsl", "emailHost"} <= fields
     assert get_settings().active is False  # nothing was saved
+
+
+@pytest.mark.parametrize(
+    ("value", "usd", "jpy"),
+    [
+        # What shops saved before minimums took a currency keeps its meaning.
+        ("25", "25", "25"),
+        (" 12.50 ", "12.50", "12.50"),
+        ("0", "0", "0"),
+        ("", "0", "0"),
+        ("USD:25, JPY:3000", "25.00", "3000"),
+        ("usd:25,\nJPY:3000, 5", "25.00", "3000"),
+        ("JPY:0, 5", "5", "0"),
+    ],
+)
+def test_withdrawal_minimum_per_currency_is_saved_and_read_back(
+    staff_api_client, permission_manage_plugins, settings, value, usd, jpy
+):
+    settings.PLUGINS = ["saleor_storecredit.plugin.StoreCreditPlugin"]
+
+    result = update(
+        staff_api_client, permission_manage_plugins, withdrawal_minimum=value
+    )
+
+    assert result["errors"] == []
+    current = get_settings()
+    assert current.active is True
+    assert str(current.withdrawal_minimum.for_currency("USD")) == usd
+    assert str(current.withdrawal_minimum.for_currency("JPY")) == jpy
+
+
+def test_a_bare_withdrawal_minimum_saved_earlier_keeps_the_plugin_active(settings):
+    """A configuration stored before the setting took currencies (written
+    directly, as an older version saved it) still parses."""
+    from saleor.plugins.models import PluginConfiguration
+
+    settings.PLUGINS = ["saleor_storecredit.plugin.StoreCreditPlugin"]
+    PluginConfiguration.objects.create(
+        identifier=PLUGIN_ID,
+        active=True,
+        configuration=[
+            {"name": "allow_withdrawals", "value": True},
+            {"name": "withdrawal_minimum", "value": "25"},
+        ],
+    )
+
+    current = get_settings()
+
+    assert current.active is True
+    assert current.withdrawal_minimum.for_currency("EUR") == 25

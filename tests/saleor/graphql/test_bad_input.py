@@ -81,6 +81,8 @@ def _adjust_input(world, **overrides):
         ({"amount": "0"}, ["AMOUNT_NOT_POSITIVE"]),
         ({"amount": "0.001"}, ["TOO_MANY_DECIMAL_PLACES"]),
         ({"amount": "1e40"}, ["AMOUNT_TOO_LARGE"]),
+        ({"amount": "9" * 400}, ["AMOUNT_TOO_LARGE"]),
+        ({"amount": "-" + "9" * 400}, ["AMOUNT_TOO_LARGE"]),
         ({"currency": "XYZ"}, ["INVALID_CURRENCY"]),
         ({"currency": ""}, ["INVALID_CURRENCY"]),
         ({"currency": "JPY", "amount": "1.5"}, ["TOO_MANY_DECIMAL_PLACES"]),
@@ -131,6 +133,37 @@ def test_adjust_refuses_values_the_schema_cannot_parse(
     assert ledger_state() == before
 
 
+INLINE_AMOUNT = """
+mutation {{
+  storeCreditWithdrawalRequest(currency: "USD", amount: {amount}) {{
+    withdrawal {{ id }} errors {{ field code }}
+  }}
+  storeCreditTransfer(email: "test2@example.com", currency: "USD", amount: {amount}) {{
+    transaction {{ id }} errors {{ field code }}
+  }}
+}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("amount", "code"),
+    [
+        ("9" * 400, "AMOUNT_TOO_LARGE"),
+        ("9" * 400 + ".5", "AMOUNT_TOO_LARGE"),
+        ("1" + "0" * 399 + "e2", "AMOUNT_TOO_LARGE"),
+        ("-" + "9" * 400, "AMOUNT_NOT_POSITIVE"),
+    ],
+)
+def test_amounts_of_400_digits_written_inline_are_refused(amount, code, world, caller):
+    before = ledger_state()
+
+    response = caller("customer").post_graphql(INLINE_AMOUNT.format(amount=amount))
+
+    for field in ("storeCreditWithdrawalRequest", "storeCreditTransfer"):
+        assert outcome(response, field) == ("error", [code])
+    assert ledger_state() == before
+
+
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
@@ -139,6 +172,7 @@ def test_adjust_refuses_values_the_schema_cannot_parse(
         ({"customerTypes": ["bogus"]}, ["GRAPHQL_ERROR"]),
         ({"amount": "0"}, ["AMOUNT_NOT_POSITIVE"]),
         ({"amount": "1.234"}, ["TOO_MANY_DECIMAL_PLACES"]),
+        ({"amount": "9" * 400}, ["AMOUNT_TOO_LARGE"]),
         ({"currency": "usdollars"}, ["INVALID_CURRENCY"]),
         ({"idempotencyKey": "  "}, ["INVALID_IDEMPOTENCY_KEY"]),
         ({"expiresAt": "2001-01-01T00:00:00+00:00"}, ["INVALID_EXPIRY"]),
@@ -172,6 +206,7 @@ def test_bulk_adjust_refuses_bad_input(overrides, expected, world, caller):
         ({"currency": "USD", "amount": "1.001"}, ["TOO_MANY_DECIMAL_PLACES"]),
         ({"currency": "USD", "amount": "0.5"}, ["BELOW_WITHDRAWAL_MINIMUM"]),
         ({"currency": "USD", "amount": "1000"}, ["INSUFFICIENT_FUNDS"]),
+        ({"currency": "USD", "amount": "9" * 400}, ["AMOUNT_TOO_LARGE"]),
         ({"currency": "EUR", "amount": "5"}, ["INSUFFICIENT_FUNDS"]),
         ({"currency": "ABC", "amount": "5"}, ["INVALID_CURRENCY"]),
         ({"currency": "USD", "amount": "5", "note": "x" * 5000}, ["INVALID"]),
@@ -196,6 +231,7 @@ def test_withdrawal_request_refuses_bad_input(variables, expected, world, caller
         ({"amount": "-3"}, ["AMOUNT_NOT_POSITIVE"]),
         ({"amount": "3.999"}, ["TOO_MANY_DECIMAL_PLACES"]),
         ({"amount": "90.01"}, ["INSUFFICIENT_FUNDS"]),
+        ({"amount": "9" * 400}, ["AMOUNT_TOO_LARGE"]),
         ({"currency": "QQQ"}, ["INVALID_CURRENCY"]),
         ({"note": "\x00"}, ["INVALID"]),
     ],

@@ -151,11 +151,12 @@ def test_pending_job_runs_in_the_task_and_can_be_canceled(caller, vip, not_run):
     assert job(staff, first["id"])[1]["status"] == "COMPLETED"
     assert job(staff, second["id"])[1]["done"] == 0
     assert StoreCreditEntry.objects.count() == 2
-    # Canceling again changes nothing; a completed job cannot be canceled.
+    # Canceling again is refused and changes nothing; nor can a completed job be.
     again = outcome(
         staff.post_graphql(CANCEL, {"id": second["id"]}), "storeCreditBulkJobCancel"
     )
-    assert again[1]["job"]["status"] == "CANCELED"
+    assert again == ("error", ["BULK_JOB_FINISHED"])
+    assert job(staff, second["id"])[1]["status"] == "CANCELED"
     assert outcome(
         staff.post_graphql(CANCEL, {"id": first["id"]}), "storeCreditBulkJobCancel"
     ) == ("error", ["BULK_JOB_FINISHED"])

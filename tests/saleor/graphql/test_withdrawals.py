@@ -105,6 +105,52 @@ def test_requests_refused_when_the_shop_does_not_allow_them(
     assert ledger_state() == before
 
 
+REQUEST_IN = """
+mutation($currency: String!, $amount: Decimal!) {
+  storeCreditWithdrawalRequest(currency: $currency, amount: $amount) {
+    withdrawal { amount { amount currency } }
+    errors { field code message }
+  }
+}
+"""
+
+
+def test_minimum_is_per_currency(
+    user_api_client, customer_user, credit, store_credit_settings
+):
+    for currency, amount in (("USD", "100"), ("JPY", "10000"), ("PLN", "100")):
+        credit(customer_user, amount, currency)
+    store_credit_settings(
+        allow_withdrawals=True, withdrawal_minimum="USD:25, JPY:3000, 10"
+    )
+
+    def request(currency, amount):
+        return outcome(
+            user_api_client.post_graphql(
+                REQUEST_IN, {"currency": currency, "amount": amount}
+            ),
+            "storeCreditWithdrawalRequest",
+        )
+
+    # 25 JPY is not 25 USD: the JPY minimum is its own.
+    assert request("JPY", "25") == ("error", ["BELOW_WITHDRAWAL_MINIMUM"])
+    assert request("JPY", "2999") == ("error", ["BELOW_WITHDRAWAL_MINIMUM"])
+    assert request("USD", "24.99") == ("error", ["BELOW_WITHDRAWAL_MINIMUM"])
+    # A bare number is the minimum of the currencies not listed.
+    assert request("PLN", "9.99") == ("error", ["BELOW_WITHDRAWAL_MINIMUM"])
+    assert request("JPY", "3000")[1]["withdrawal"]["amount"] == {
+        "amount": 3000.0,
+        "currency": "JPY",
+    }
+    assert request("USD", "25")[0] == "ok"
+    assert request("PLN", "10")[0] == "ok"
+    message = user_api_client.post_graphql(
+        REQUEST_IN, {"currency": "JPY", "amount": "100"}
+    ).json()["data"]["storeCreditWithdrawalRequest"]["errors"][0]["message"]
+    assert message == "The smallest withdrawal is 3000 JPY."
+    assert find_problems() == []
+
+
 def test_minimum_comes_from_the_configuration(
     user_api_client, customer_user, credit, store_credit_settings
 ):
@@ -134,6 +180,73 @@ def test_account_on_hold_cannot_withdraw(
         user_api_client.post_graphql(REQUEST, {"amount": "5"}),
         "storeCreditWithdrawalRequest",
     ) == ("error", ["ACCOUNT_ON_HOLD"])
+
+
+def test_account_refused_by_staff_cannot_withdraw(
+    user_api_client, customer_user, credit, store_credit_settings
+):
+    credit(customer_user, "30.00")
+    ledger.update_account(ledger.get_account(customer_user, "USD"), can_use=False)
+    before = ledger_state()
+
+    assert outcome(
+        user_api_client.post_graphql(REQUEST, {"amount": "5"}),
+        "storeCreditWithdrawalRequest",
+    ) == ("error", ["NOT_ELIGIBLE"])
+    assert ledger_state() == before
+    assert _balances(customer_user) == (Decimal("30.00"), Decimal("0.00"))
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [({"status": "on_hold"}, "ACCOUNT_ON_HOLD"), ({"can_use": False}, "NOT_ELIGIBLE")],
+)
+@pytest.mark.parametrize("approved_first", [False, True])
+def test_an_account_held_after_the_request_is_not_paid_out(
+    world, caller, change, code, approved_first
+):
+    """The hold stops the payout; rejecting still gives the credit back."""
+    client = caller("staff")
+    withdrawal_id = global_id("StoreCreditWithdrawal", world["withdrawal"].pk)
+    if approved_first:
+        client.post_graphql(PROCESS, {"id": withdrawal_id, "action": "APPROVE"})
+    ledger.update_account(world["account"], **change)
+    before = ledger_state()
+
+    refused = [
+        outcome(
+            client.post_graphql(PROCESS, {"id": withdrawal_id, "action": action}),
+            "storeCreditWithdrawalProcess",
+        )
+        for action in (["MARK_PAID"] if approved_first else ["APPROVE", "MARK_PAID"])
+    ]
+
+    assert set(map(str, refused)) == {str(("error", [code]))}
+    assert ledger_state() == before
+    assert _balances(world["customer"]) == (Decimal("100.00"), Decimal("10.00"))
+    rejected = outcome(
+        client.post_graphql(PROCESS, {"id": withdrawal_id, "action": "REJECT"}),
+        "storeCreditWithdrawalProcess",
+    )
+    assert rejected[1]["withdrawal"]["status"] == "REJECTED"
+    assert _balances(world["customer"]) == (Decimal("100.00"), Decimal("0.00"))
+    assert find_problems() == []
+
+
+def test_a_released_account_is_paid_out_again(world, caller):
+    client = caller("staff")
+    withdrawal_id = global_id("StoreCreditWithdrawal", world["withdrawal"].pk)
+    ledger.set_status(world["account"], "on_hold")
+    client.post_graphql(PROCESS, {"id": withdrawal_id, "action": "MARK_PAID"})
+    ledger.set_status(world["account"], "active")
+
+    paid = outcome(
+        client.post_graphql(PROCESS, {"id": withdrawal_id, "action": "MARK_PAID"}),
+        "storeCreditWithdrawalProcess",
+    )
+
+    assert paid[1]["withdrawal"]["status"] == "PAID"
+    assert _balances(world["customer"]) == (Decimal("90.00"), Decimal("0.00"))
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import graphene
 import pytest
 from django.core.cache import cache
 
-from saleor_storecredit import ledger, notifications, withdrawals
+from saleor_storecredit import ledger, notifications, transfers, withdrawals
 from saleor_storecredit.actors import Actor
 from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import StoreCreditEntry
@@ -61,6 +61,7 @@ def test_credit_added_reaches_apps_after_commit_with_the_documented_payload(
         "balance_after": "12.50",
         "balance_after_display": "$12.50",
         "customer_note": "Sorry for the delay",
+        "note_from_sender": False,
         "expires_at": entry.lot.expires_at.isoformat(),
         "expires_at_display": payload["entry"]["expires_at_display"],
         "order_id": None,
@@ -131,6 +132,31 @@ def test_email_uses_the_default_template_and_settings(
     html = message.get_body(("html",)).get_content()
     assert "$7.25 of store credit was added" in html
     assert "For your patience" in html
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_a_transfer_note_is_mailed_as_the_senders_escaped_text(
+    notified, customer_user, customer_user2, smtp_server, language
+):
+    configure(**email_settings(smtp_server.port), allow_transfers="true")
+    customer_user2.language_code = language
+    customer_user2.save(update_fields=["language_code"])
+    credit(customer_user, "20.00")
+    note = '<b onclick="x()">Urgent</b> & <img src=x> "call us"'
+
+    result = transfers.send_credit(
+        customer_user, customer_user2.email, "5", "USD", idempotency_key="t", note=note
+    )
+    send_store_credit_notification_task.delay(Event.CREDIT_ADDED, result.credit.pk)
+
+    ((recipients, message),) = smtp_server.messages
+    assert recipients == [customer_user2.email]
+    html = message.get_body(("html",)).get_content()
+    assert "&lt;b onclick=&quot;x()&quot;&gt;Urgent&lt;/b&gt; &amp; &lt;img" in html
+    assert "<b " not in html and "<img" not in html and "<a " not in html
+    assert ("not from" if language == "en" else "nicht von") in html
+    assert notified[-1][1]["entry"]["note_from_sender"] is True
+    assert notified[-1][1]["entry"]["customer_note"] == note  # stored as written
 
 
 def test_email_in_the_customers_language(notified, customer_user, smtp_server):
