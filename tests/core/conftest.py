@@ -12,6 +12,7 @@ from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import (
     StoreCreditAccount,
     StoreCreditAccountEvent,
+    StoreCreditAdjustmentApproval,
     StoreCreditEntry,
     StoreCreditHold,
     StoreCreditLot,
@@ -27,6 +28,7 @@ LEDGER_MODELS = (
     StoreCreditWithdrawal,
     StoreCreditLotMovement,
     StoreCreditAccountEvent,
+    StoreCreditAdjustmentApproval,
 )
 
 
