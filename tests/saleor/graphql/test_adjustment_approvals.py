@@ -76,9 +76,7 @@ def make_checker(db):
     manage_users = Permission.objects.get(codename="manage_users")
 
     def make(n=1):
-        user = User.objects.create_user(
-            email=f"checker{n}@example.com", password="pass", is_staff=True
-        )
+        user = User.objects.create(email=f"checker{n}@example.com", is_staff=True)
         user.user_permissions.add(manage_users)
         return ApiClient(user=user)
 

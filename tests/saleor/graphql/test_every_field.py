@@ -327,8 +327,8 @@ def shop(
     )
     # Adjustments above the threshold: one approved by a second staff member,
     # two waiting (to approve and to reject below).
-    checker = django_user_model.objects.create_user(
-        email="checker@example.com", password="pass", is_staff=True
+    checker = django_user_model.objects.create(
+        email="checker@example.com", is_staff=True
     )
     checker.user_permissions.add(Permission.objects.get(codename="manage_users"))
     for amount, key, expires_at in (
@@ -361,6 +361,7 @@ def shop(
         "rejected_approval": StoreCreditAdjustmentApproval.objects.get(
             idempotency_key="staff:every-field-reject"
         ),
+        "bulk_job": ran,
         "waiting_bulk_job": waiting,
         "customer": customer_user,
         "order": order,
