@@ -71,6 +71,7 @@ WITHDRAWAL_MINIMUM = "withdrawal_minimum"
 ALLOW_TRANSFERS = "allow_transfers"
 STAFF_NOTIFICATION_EMAILS = "staff_notification_emails"
 EXPIRY_REMINDER_DAYS = "expiry_reminder_days"
+APPROVAL_THRESHOLD = "approval_threshold"
 
 _STRING = "String"  # saleor.plugins.base_plugin.ConfigurationTypeField values
 _BOOLEAN = "Boolean"
@@ -94,6 +95,7 @@ GATEWAY_DEFAULT_CONFIGURATION = [
     {"name": ALLOW_TRANSFERS, "value": False},
     {"name": STAFF_NOTIFICATION_EMAILS, "value": ""},
     {"name": EXPIRY_REMINDER_DAYS, "value": "7"},
+    {"name": APPROVAL_THRESHOLD, "value": ""},
 ]
 
 
@@ -208,6 +210,14 @@ GATEWAY_CONFIG_STRUCTURE = {
         "Expiry reminder days",
         "Days before credit expires at which the customer is reminded. 0: never.",
     ),
+    APPROVAL_THRESHOLD: _field(
+        _STRING,
+        "Approval threshold per currency",
+        "Comma-separated currency:amount pairs, e.g. USD:500, EUR:450. A staff "
+        "adjustment of more than the amount (credit or deduction) waits until "
+        "another staff member approves it. A currency not listed, or empty: no "
+        "approval needed.",
+    ),
 }
 
 DEFAULT_CONFIGURATION = GATEWAY_DEFAULT_CONFIGURATION + [
@@ -261,6 +271,8 @@ class StoreCreditSettings:
     allow_transfers: bool = False
     staff_notification_emails: list[str] = field(default_factory=list)
     expiry_reminder_days: int = 7
+    # Currency -> largest staff adjustment made without a second staff member.
+    approval_threshold: dict[str, Decimal] = field(default_factory=dict)
     raw: dict = field(default_factory=dict)
 
     def offered_in_channel(self, channel_slug: str) -> bool:
@@ -276,6 +288,12 @@ class StoreCreditSettings:
             if amount >= threshold:
                 percent = tier_percent
         return percent
+
+    def needs_approval(self, amount: Decimal, currency: str) -> bool:
+        """Whether a staff adjustment of `amount` (either sign) waits for a
+        second staff member."""
+        threshold = self.approval_threshold.get(currency)
+        return threshold is not None and abs(amount) > threshold
 
     def expiry_days_for(self, kind: str) -> int | None:
         return self.expiry_days.get(kind)
@@ -447,6 +465,23 @@ def _expiry(value) -> dict[str, int | None]:
     return days
 
 
+def _thresholds(value) -> dict[str, Decimal]:
+    thresholds: dict[str, Decimal] = {}
+    for item in _items(value):
+        code, sep, amount_text = item.partition(":")
+        if not sep:
+            raise ValueError(f"{item!r} must be currency:amount, e.g. USD:500")
+        try:
+            currency = validate_currency(code.strip())
+            amount = validate_amount(amount_text.strip(), currency)
+        except StoreCreditError as error:
+            raise ValueError(f"{item!r}: {error.message}") from None
+        if currency in thresholds:
+            raise ValueError(f"{currency} is listed twice")
+        thresholds[currency] = amount
+    return thresholds
+
+
 def _text(value) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must not be empty")
@@ -484,6 +519,7 @@ _PARSERS = {
     ALLOW_TRANSFERS: _bool,
     STAFF_NOTIFICATION_EMAILS: _emails,
     EXPIRY_REMINDER_DAYS: lambda value: _int(value, minimum=0, maximum=3650),
+    APPROVAL_THRESHOLD: _thresholds,
 }
 
 

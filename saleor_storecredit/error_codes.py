@@ -29,6 +29,12 @@ class StoreCreditErrorCode(str, Enum):
     INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     INVALID_EXPIRY = "invalid_expiry"
+    OWN_ACCOUNT = "own_account"
+
+    # Adjustments waiting for a second staff member (maker-checker)
+    APPROVAL_NOT_FOUND = "approval_not_found"
+    APPROVAL_NOT_PENDING = "approval_not_pending"
+    APPROVAL_BY_REQUESTER = "approval_by_requester"
 
     # Bulk jobs
     BULK_JOB_NOT_FOUND = "bulk_job_not_found"

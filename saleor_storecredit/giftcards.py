@@ -31,6 +31,7 @@ from .config import PLUGIN_ID
 from .error_codes import StoreCreditErrorCode
 from .exceptions import StoreCreditError
 from .ledger import keys, reads
+from .ledger.validation import require_not_own_account
 from .models import LotKind, Reason, StoreCreditEntry
 from .money import validate_currency
 from .saleor_compat import gift_card_qs_select_for_update
@@ -57,8 +58,10 @@ def redeem_gift_card(
     """Move the card's whole remaining balance into the customer's credit.
 
     `actor`: who redeems (default: the customer); staff and apps redeem into the
-    customer they name. Failed attempts are counted per actor."""
+    customer they name, staff never into their own credit (they redeem their own
+    cards as customers). Failed attempts are counted per actor."""
     actor = actor or Actor.customer(user)
+    require_not_own_account(actor, getattr(user, "pk", None))
     GIFT_CARD_CODES.check(actor)
     try:
         entry, gift_card = _redeem(user, code, actor)

@@ -1,6 +1,8 @@
 """Row locks of the ledger, in one place so the lock order is visible.
 
 Order: accounts by primary key, then the hold or withdrawal being changed.
+An adjustment approval is locked before its customer's account (approvals.py);
+nothing locks an account and then an approval.
 Lots are changed only under their account's lock and need no lock of their own.
 
 The ledger locks accounts with `lock_accounts`: hand-written statements that
@@ -13,6 +15,7 @@ from django.utils import timezone
 
 from .models import (
     StoreCreditAccount,
+    StoreCreditAdjustmentApproval,
     StoreCreditEntry,
     StoreCreditHold,
     StoreCreditLot,
@@ -47,6 +50,10 @@ def hold_qs_select_for_update():
 
 def withdrawal_qs_select_for_update():
     return StoreCreditWithdrawal.objects.select_for_update(of=("self",))
+
+
+def approval_qs_select_for_update():
+    return StoreCreditAdjustmentApproval.objects.select_for_update(of=("self",))
 
 
 def _lock_sql(where: str, skip_locked: bool) -> str:

@@ -615,3 +615,94 @@ class StoreCreditBulkJob(models.Model):
             BulkJobStatus.CANCELED,
             BulkJobStatus.FAILED,
         )
+
+
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    CANCELED = "canceled", "Canceled"
+
+
+class StoreCreditAdjustmentApproval(models.Model):
+    """A staff adjustment above the shop's approval threshold, waiting for a
+    second staff member (maker-checker). Not part of the ledger: no money moves
+    until it is approved; then `entry` is the one adjustment it made.
+    Never deleted: it says who asked and who decided.
+    """
+
+    status = models.CharField(
+        max_length=16,
+        choices=ApprovalStatus.choices,
+        default=ApprovalStatus.PENDING,
+        db_index=True,
+    )
+    # The customer; kept when they are deleted, so it still says whose it was.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The request, as `ledger.adjust` will get it.
+    currency = models.CharField(max_length=3)
+    amount = _money_field()  # signed: > 0 credits, < 0 debits
+    reason = models.CharField(max_length=64)
+    lot_kind = models.CharField(max_length=32, choices=LotKind.choices)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # An expiry given as a period (`expiry_days`) counts from the approval.
+    expires_after_days = models.IntegerField(null=True, blank=True)
+    customer_note = models.TextField(blank=True, default="")
+    internal_note = models.TextField(blank=True, default="")
+    # The maker's key in its stored form (keys.for_caller) and the request's
+    # fingerprint: a retry returns this approval, another request is refused.
+    idempotency_key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    # Who asked (the maker).
+    actor_type = models.CharField(
+        max_length=16, choices=ActorType.choices, default=ActorType.SYSTEM
+    )
+    actor_user_id = models.BigIntegerField(null=True, blank=True)
+    actor_app_id = models.BigIntegerField(null=True, blank=True)
+    # Who decided (the checker); the maker canceling their own request too.
+    decided_by_user_id = models.BigIntegerField(null=True, blank=True)
+    decision_note = models.TextField(blank=True, default="")
+    entry = models.OneToOneField(
+        StoreCreditEntry,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="approval",
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-pk",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "currency", "idempotency_key"],
+                name="storecredit_approval_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=~Q(amount=0), name="storecredit_approval_amount_not_0"
+            ),
+            # Approved exactly when it made its adjustment.
+            models.CheckConstraint(
+                condition=Q(status="approved", entry__isnull=False)
+                | (~Q(status="approved") & Q(entry__isnull=True)),
+                name="storecredit_approval_entry_iff_approved",
+            ),
+            _text_limit("customer_note", "storecredit_approval_customer_note_len"),
+            _text_limit("internal_note", "storecredit_approval_internal_note_len"),
+            _text_limit("decision_note", "storecredit_approval_decision_note_len"),
+        ]
+
+    def __str__(self):
+        return f"approval {self.pk} {self.status} {self.amount} {self.currency}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == ApprovalStatus.PENDING

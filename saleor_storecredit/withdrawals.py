@@ -15,7 +15,7 @@ from .config import get_settings
 from .error_codes import StoreCreditErrorCode
 from .exceptions import StoreCreditError
 from .ledger import keys
-from .ledger.validation import validate_text
+from .ledger.validation import require_not_own_account, validate_text
 from .ledger.writer import require_payable
 from .lock_objects import account_qs_select_for_update, withdrawal_qs_select_for_update
 from .models import Reason, StoreCreditWithdrawal, WithdrawalStatus
@@ -139,6 +139,8 @@ def process_withdrawal(
             raise StoreCreditError(
                 "Withdrawal not found.", code=StoreCreditErrorCode.NOT_FOUND, field="id"
             )
+        # Also for APPROVE, which moves no money: nobody approves their own payout.
+        require_not_own_account(actor, withdrawal.account.user_id, field="id")
         if withdrawal.status == target:
             return withdrawal  # a retry of the same decision
         if withdrawal.status not in allowed_from:

@@ -34,6 +34,7 @@ mutation StoreCreditDashboardAdjust($input: StoreCreditAdjustInput!) {
   storeCreditAdjust(input: $input) {
     transaction { id amount { amount currency } balanceAfter { amount } }
     account { id balance { amount } available { amount } }
+    approval { id status amount { amount currency } }
     errors { field code message }
   }
 }`;
@@ -107,6 +108,37 @@ export const PROCESS_WITHDRAWAL = `
 mutation StoreCreditDashboardProcess($id: ID!, $action: StoreCreditWithdrawalActionEnum!, $note: String) {
   storeCreditWithdrawalProcess(id: $id, action: $action, note: $note) {
     withdrawal { id status }
+    errors { field code message }
+  }
+}`;
+
+const APPROVAL_FIELDS = `
+  id status createdAt reason note customerNote
+  amount { amount currency }
+  user { id email }
+  requestedBy { type user { email } app { name } }
+`;
+
+export const APPROVALS = `
+query StoreCreditApprovals {
+  storeCreditAdjustmentApprovals(first: 50, filter: { status: [PENDING] }) {
+    edges { node { ${APPROVAL_FIELDS} } }
+  }
+}`;
+
+export const APPROVE_ADJUSTMENT = `
+mutation StoreCreditDashboardApprove($id: ID!, $note: String) {
+  storeCreditAdjustmentApprove(id: $id, note: $note) {
+    approval { id status }
+    transaction { amount { amount currency } balanceAfter { amount } }
+    errors { field code message }
+  }
+}`;
+
+export const REJECT_ADJUSTMENT = `
+mutation StoreCreditDashboardReject($id: ID!, $note: String) {
+  storeCreditAdjustmentReject(id: $id, note: $note) {
+    approval { id status }
     errors { field code message }
   }
 }`;

@@ -16,6 +16,7 @@ from ..models import (
     EntryKind,
     Reason,
     StoreCreditAccount,
+    StoreCreditAdjustmentApproval,
     StoreCreditEntry,
     StoreCreditLot,
 )
@@ -29,6 +30,22 @@ class StoreCreditAccountByIdLoader(DataLoader[int, StoreCreditAccount]):
             self.database_connection_name
         ).in_bulk(keys)
         return [accounts.get(key) for key in keys]
+
+
+class ApprovalByEntryIdLoader(DataLoader[int, StoreCreditAdjustmentApproval]):
+    """The approval an entry was made for, if it was approved by a second staff
+    member."""
+
+    context_key = "storecredit_approval_by_entry_id"
+
+    def batch_load(self, keys):
+        approvals = {
+            approval.entry_id: approval
+            for approval in StoreCreditAdjustmentApproval.objects.using(
+                self.database_connection_name
+            ).filter(entry_id__in=keys)
+        }
+        return [approvals.get(key) for key in keys]
 
 
 class UnspentLotsByAccountIdLoader(DataLoader[int, list[StoreCreditLot]]):

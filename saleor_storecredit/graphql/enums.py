@@ -4,7 +4,14 @@ import graphene
 from saleor.graphql.core.types import BaseEnum
 
 from .. import error_codes
-from ..models import AccountStatus, BulkJobStatus, EntryKind, LotKind, WithdrawalStatus
+from ..models import (
+    AccountStatus,
+    ApprovalStatus,
+    BulkJobStatus,
+    EntryKind,
+    LotKind,
+    WithdrawalStatus,
+)
 from .utils import DOC_CATEGORY_STORE_CREDIT
 
 
@@ -49,6 +56,14 @@ StoreCreditBulkJobStatusEnum = _from_choices(
     BulkJobStatus,
     "Where a bulk job stands: PENDING until a worker takes it, RUNNING, then "
     "COMPLETED, CANCELED (by staff) or FAILED (stopped by errors repeatedly).",
+)
+
+StoreCreditAdjustmentApprovalStatusEnum = _from_choices(
+    "StoreCreditAdjustmentApprovalStatusEnum",
+    ApprovalStatus,
+    "Where an adjustment waiting for a second staff member stands: PENDING, "
+    "then APPROVED (the credit moved), REJECTED (by another staff member) or "
+    "CANCELED (by the staff member who asked).",
 )
 
 

@@ -24,12 +24,14 @@ from saleor.graphql.core.utils import from_global_id_or_error
 from saleor.order.models import Order
 from saleor.payment.models import Payment, TransactionItem
 
-from ..exceptions import StoreCreditError
+from ..error_codes import StoreCreditErrorCode
+from ..exceptions import NotFound, StoreCreditError
 from ..ledger.validation import validate_text
 from ..models import StoreCreditLot
 from ..money import validate_currency
 from .enums import (
     StoreCreditAccountStatusEnum,
+    StoreCreditAdjustmentApprovalStatusEnum,
     StoreCreditBulkJobStatusEnum,
     StoreCreditTransactionKindEnum,
     StoreCreditWithdrawalStatusEnum,
@@ -92,6 +94,17 @@ class StoreCreditBulkJobFilterInput(BaseInputObjectType):
 
     class Meta:
         description = "Filtering options for bulk jobs."
+        doc_category = DOC_CATEGORY_STORE_CREDIT
+
+
+class StoreCreditAdjustmentApprovalFilterInput(BaseInputObjectType):
+    status = NonNullList(
+        StoreCreditAdjustmentApprovalStatusEnum, description="Statuses."
+    )
+    currency = graphene.String(description="Currency code.")
+
+    class Meta:
+        description = "Filtering options for adjustments waiting for approval."
         doc_category = DOC_CATEGORY_STORE_CREDIT
 
 
@@ -283,7 +296,31 @@ def filter_bulk_jobs(qs, value):
     return qs
 
 
+def filter_approvals(qs, value):
+    if value and value.get("status"):
+        qs = qs.filter(status__in=value["status"])
+    if value and value.get("currency"):
+        qs = qs.filter(currency=_currency(value["currency"]))
+    return qs
+
+
 def withdrawal_pk_or_error(mutation, global_id: str) -> int:
     """The withdrawal's pk from its ID, or the mutation's coded `id` error."""
     (pk,) = mutation.get_global_ids_or_error([global_id], "StoreCreditWithdrawal", "id")
     return pk
+
+
+def approval_pk_or_error(mutation, global_id: str) -> int:
+    """The approval's pk from its ID, or the mutation's coded `id` error; an ID
+    no row can have is APPROVAL_NOT_FOUND."""
+    (pk,) = mutation.get_global_ids_or_error(
+        [global_id], "StoreCreditAdjustmentApproval", "id"
+    )
+    try:
+        return int(pk)
+    except (TypeError, ValueError):
+        raise NotFound(
+            "Approval not found.",
+            code=StoreCreditErrorCode.APPROVAL_NOT_FOUND,
+            field="id",
+        ) from None

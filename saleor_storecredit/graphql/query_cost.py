@@ -18,6 +18,13 @@ STORE_CREDIT_COSTS = {
         "storeCreditReport": {"complexity": 1},
         "storeCreditBulkJob": {"complexity": 1},
         "storeCreditBulkJobs": PAGINATED,
+        "storeCreditAdjustmentApprovals": PAGINATED,
+    },
+    "StoreCreditAdjustmentApproval": {
+        "user": {"complexity": 1},
+        "requestedBy": {"complexity": 1},
+        "decidedBy": {"complexity": 1},
+        "transaction": {"complexity": 1},
     },
     "StoreCreditBulkJob": {
         "startedBy": {"complexity": 1},
@@ -35,6 +42,7 @@ STORE_CREDIT_COSTS = {
         "account": {"complexity": 1},
         "actor": {"complexity": 1},
         "order": {"complexity": 1},
+        "approval": {"complexity": 1},
     },
     "StoreCreditActor": {
         "user": {"complexity": 1},

@@ -18,6 +18,7 @@ from ..exceptions import StoreCreditError
 from ..gateway import eligibility
 from ..models import (
     StoreCreditAccount,
+    StoreCreditAdjustmentApproval,
     StoreCreditBulkJob,
     StoreCreditEntry,
     StoreCreditWithdrawal,
@@ -64,6 +65,18 @@ def bulk_jobs_queryset(info):
     requestor = get_requestor(info)
     require_manager(requestor)
     qs = StoreCreditBulkJob.objects.using(get_database_connection_name(info.context))
+    if requestor.currencies is not None:
+        qs = qs.filter(currency__in=requestor.currencies)
+    return qs
+
+
+def approvals_queryset(info):
+    """Staff with MANAGE_USERS and apps see the approvals in their currencies."""
+    requestor = get_requestor(info)
+    require_manager(requestor)
+    qs = StoreCreditAdjustmentApproval.objects.using(
+        get_database_connection_name(info.context)
+    )
     if requestor.currencies is not None:
         qs = qs.filter(currency__in=requestor.currencies)
     return qs

@@ -10,10 +10,12 @@ from saleor.graphql.order.types import Order
 from .. import saleor_compat
 from .filters import (
     StoreCreditAccountFilterInput,
+    StoreCreditAdjustmentApprovalFilterInput,
     StoreCreditBulkJobFilterInput,
     StoreCreditTransactionFilterInput,
     StoreCreditWithdrawalFilterInput,
     filter_accounts,
+    filter_approvals,
     filter_bulk_jobs,
     filter_transactions,
     filter_withdrawals,
@@ -21,6 +23,8 @@ from .filters import (
 from .mutations import (
     StoreCreditAccountUpdate,
     StoreCreditAdjust,
+    StoreCreditAdjustmentApprove,
+    StoreCreditAdjustmentReject,
     StoreCreditBulkAdjust,
     StoreCreditBulkJobCancel,
     StoreCreditRedeemGiftCard,
@@ -31,6 +35,7 @@ from .mutations import (
 )
 from .resolvers import (
     accounts_queryset,
+    approvals_queryset,
     bulk_jobs_queryset,
     entries_queryset,
     resolve_account,
@@ -47,6 +52,7 @@ from .types import (
     OrderStoreCredit,
     StoreCreditAccount,
     StoreCreditAccountCountableConnection,
+    StoreCreditAdjustmentApprovalCountableConnection,
     StoreCreditBulkJob,
     StoreCreditBulkJobCountableConnection,
     StoreCreditReport,
@@ -146,6 +152,27 @@ class StoreCreditQueries(graphene.ObjectType):
         doc_category=DOC_CATEGORY_STORE_CREDIT,
     )
 
+    store_credit_adjustment_approvals = ConnectionField(
+        StoreCreditAdjustmentApprovalCountableConnection,
+        filter=StoreCreditAdjustmentApprovalFilterInput(
+            description="Filtering options."
+        ),
+        description="Adjustments above the approval threshold, newest first: "
+        "the pending ones wait for a second staff member." + MANAGER_DESCRIPTION,
+        permissions=list(MANAGER_PERMISSIONS),
+        auto_permission_message=False,
+        doc_category=DOC_CATEGORY_STORE_CREDIT,
+    )
+
+    @staticmethod
+    def resolve_store_credit_adjustment_approvals(_root, info: ResolveInfo, /, **kw):
+        qs = filter_approvals(
+            approvals_queryset(info).select_related("entry"), kw.get("filter")
+        )
+        return create_connection_slice(
+            qs, info, kw, StoreCreditAdjustmentApprovalCountableConnection
+        )
+
     @staticmethod
     def resolve_store_credit_bulk_job(_root, info: ResolveInfo, /, *, id):
         return resolve_bulk_job(info, id)
@@ -195,6 +222,8 @@ class StoreCreditQueries(graphene.ObjectType):
 
 class StoreCreditMutations(graphene.ObjectType):
     store_credit_adjust = StoreCreditAdjust.Field()
+    store_credit_adjustment_approve = StoreCreditAdjustmentApprove.Field()
+    store_credit_adjustment_reject = StoreCreditAdjustmentReject.Field()
     store_credit_bulk_adjust = StoreCreditBulkAdjust.Field()
     store_credit_bulk_job_cancel = StoreCreditBulkJobCancel.Field()
     store_credit_account_update = StoreCreditAccountUpdate.Field()

@@ -1,5 +1,7 @@
 """The store-credit types: accounts, their lots and transactions, withdrawals."""
 
+from dataclasses import dataclass
+
 import graphene
 from graphene import relay
 from graphql.error import GraphQLError
@@ -26,6 +28,7 @@ from saleor.graphql.order.types import Order
 from .. import models, saleor_compat
 from ..reports import Report
 from .dataloaders import (
+    ApprovalByEntryIdLoader,
     EntryCountByAccountIdLoader,
     EntryPage,
     EntryPagesByAccountIdLoader,
@@ -35,6 +38,7 @@ from .dataloaders import (
 )
 from .enums import (
     StoreCreditAccountStatusEnum,
+    StoreCreditAdjustmentApprovalStatusEnum,
     StoreCreditBulkDebitModeEnum,
     StoreCreditBulkJobStatusEnum,
     StoreCreditErrorCode,
@@ -167,6 +171,13 @@ class StoreCreditTransaction(ModelObjectType[models.StoreCreditEntry]):
     transaction_item_id = UUID(
         description="ID of the Saleor payment transaction the credit moved for."
     )
+    approval = graphene.Field(
+        lambda: StoreCreditAdjustmentApproval,
+        description=(
+            "For an adjustment that waited for a second staff member: the request, "
+            "with who asked (`requestedBy`); `actor` is who approved it." + STAFF_ONLY
+        ),
+    )
 
     class Meta:
         description = "One movement of store credit. Transactions are never changed."
@@ -229,6 +240,12 @@ class StoreCreditTransaction(ModelObjectType[models.StoreCreditEntry]):
     @staticmethod
     def resolve_transaction_item_id(root: models.StoreCreditEntry, _info):
         return root.transaction_id
+
+    @staticmethod
+    def resolve_approval(root: models.StoreCreditEntry, info: ResolveInfo):
+        if not _is_manager(info):
+            return None
+        return ApprovalByEntryIdLoader(info.context).load(root.pk)
 
 
 def _account(root, info):
@@ -808,3 +825,104 @@ class StoreCreditBulkJobCountableConnection(CountableConnection):
     class Meta:
         doc_category = DOC_CATEGORY_STORE_CREDIT
         node = StoreCreditBulkJob
+
+
+@dataclass(frozen=True)
+class _Decider:
+    """The staff member who decided an approval, as StoreCreditActor reads it."""
+
+    actor_type: str
+    actor_user_id: int | None
+    actor_app_id: int | None = None
+
+
+class StoreCreditAdjustmentApproval(
+    ModelObjectType[models.StoreCreditAdjustmentApproval]
+):
+    id = graphene.GlobalID(required=True, description="The ID of the approval.")
+    status = StoreCreditAdjustmentApprovalStatusEnum(
+        required=True, description="Where the request stands."
+    )
+    user = graphene.Field(User, description="The customer; null once deleted.")
+    currency = graphene.String(required=True, description="Currency code.")
+    amount = graphene.Field(
+        Money,
+        required=True,
+        description="Asked change: positive adds credit, negative deducts it.",
+    )
+    reason = graphene.String(required=True, description="Why the credit moves.")
+    kind = graphene.String(required=True, description="Kind of the credit added.")
+    expires_at = DateTime(description="When the added credit expires, if a date.")
+    expires_after_days = graphene.Int(
+        description="Days after the approval at which the added credit expires."
+    )
+    note = graphene.String(required=True, description="Staff-only note.")
+    customer_note = graphene.String(
+        required=True, description="Note shown to the customer."
+    )
+    requested_by = graphene.Field(
+        StoreCreditActor, required=True, description="Who asked (the maker)."
+    )
+    decided_by = graphene.Field(
+        StoreCreditActor,
+        description="Who approved or rejected it (the checker); the maker when "
+        "they canceled it.",
+    )
+    decision_note = graphene.String(
+        required=True, description="Note of whoever decided."
+    )
+    transaction = graphene.Field(
+        StoreCreditTransaction,
+        description="The adjustment made when it was approved.",
+    )
+    created_at = DateTime(required=True, description="When it was asked for.")
+    decided_at = DateTime(description="When it was approved, rejected or canceled.")
+
+    class Meta:
+        description = (
+            "A staff adjustment above the shop's approval threshold: no credit "
+            "moves until another staff member approves it."
+        )
+        interfaces = [relay.Node]
+        model = models.StoreCreditAdjustmentApproval
+        doc_category = DOC_CATEGORY_STORE_CREDIT
+
+    @staticmethod
+    def resolve_user(root: models.StoreCreditAdjustmentApproval, info: ResolveInfo):
+        if root.user_id is None:
+            return None
+        return saleor_compat.load_user(info.context, root.user_id)
+
+    @staticmethod
+    def resolve_amount(root: models.StoreCreditAdjustmentApproval, _info):
+        return money(root.amount, root.currency)
+
+    @staticmethod
+    def resolve_kind(root: models.StoreCreditAdjustmentApproval, _info):
+        return root.lot_kind
+
+    @staticmethod
+    def resolve_note(root: models.StoreCreditAdjustmentApproval, _info):
+        return root.internal_note
+
+    @staticmethod
+    def resolve_requested_by(root: models.StoreCreditAdjustmentApproval, _info):
+        return root
+
+    @staticmethod
+    def resolve_decided_by(root: models.StoreCreditAdjustmentApproval, _info):
+        if root.decided_at is None:
+            return None
+        if root.decided_by_user_id is None:  # an app canceled its own request
+            return root
+        return _Decider(models.ActorType.STAFF, root.decided_by_user_id)
+
+    @staticmethod
+    def resolve_transaction(root: models.StoreCreditAdjustmentApproval, _info):
+        return root.entry
+
+
+class StoreCreditAdjustmentApprovalCountableConnection(CountableConnection):
+    class Meta:
+        doc_category = DOC_CATEGORY_STORE_CREDIT
+        node = StoreCreditAdjustmentApproval

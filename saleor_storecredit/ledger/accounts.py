@@ -15,7 +15,12 @@ from ..models import (
 )
 from ..money import validate_currency
 from .locking import account_not_found
-from .validation import validate_actor, validate_id, validate_text
+from .validation import (
+    require_not_own_account,
+    validate_actor,
+    validate_id,
+    validate_text,
+)
 
 UNCHANGED = object()
 
@@ -47,7 +52,8 @@ def update_account(
     the shop's rules decide), or change the staff note; no money moves.
 
     All changes are made together under the account's lock, and each one that
-    changes something leaves an event with the old and new value.
+    changes something leaves an event with the old and new value. Staff cannot
+    change their own account (lift their own hold, allow themselves).
     """
     account_id = validate_id(account, "account", StoreCreditErrorCode.ACCOUNT_NOT_FOUND)
     actor = validate_actor(actor)
@@ -70,6 +76,7 @@ def update_account(
         if not found:
             raise account_not_found()
         (locked,) = found
+        require_not_own_account(actor, locked.user_id, field="id")
         events = []
         for field, event_type, value in (
             ("status", AccountEventType.STATUS_CHANGED, status),

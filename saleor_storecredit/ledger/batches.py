@@ -28,9 +28,7 @@ from ..models import (
 )
 from . import keys
 from .requests import CheckedRequest, check_request
-from .validation import (
-    fingerprint,
-)
+from .validation import fingerprint, require_not_own_account
 from .writer import ENTRY_FIELDS, require_room
 
 _LOT_FIELDS = [f for f in StoreCreditLot._meta.concrete_fields]
@@ -311,6 +309,7 @@ def _credit(batch: _Batch, account, c, prior, written):
                 field="idempotency_key",
             )
         return StoreCreditEntry.objects.get(pk=entry_id), True
+    require_not_own_account(c.actor, account.user_id)
     require_room(account, c.amount)
     owner = c.owner
     if not isinstance(owner, StoreCreditAccount) and getattr(owner, "email", ""):

@@ -114,6 +114,12 @@ def withdrawal(withdrawal_id: int, action: str) -> IdempotencyKey:
     return _system("withdrawal", withdrawal_id, action)
 
 
+def approval(approval_id: int) -> IdempotencyKey:
+    """The adjustment an approved request makes: one per approval, whoever
+    approves and however often."""
+    return _system("approval", approval_id)
+
+
 def order(order_id, trigger: str) -> IdempotencyKey:
     return _system("order", order_id, trigger)
 

@@ -6,11 +6,13 @@ from datetime import datetime
 from decimal import Decimal
 
 from ..actors import NO_REFERENCE, Actor, Reference
+from ..models import StoreCreditAccount
 from ..money import validate_amount, validate_currency
 from . import keys
 from .validation import (
     expiry_date,
     fingerprint,
+    require_not_own_account,
     validate_actor,
     validate_expiry,
     validate_lot_kind,
@@ -62,6 +64,9 @@ def check_request(
     currency = validate_currency(currency)
     amount = validate_amount(amount, currency, allow_negative=allow_negative)
     actor = validate_actor(actor)
+    if not isinstance(owner, StoreCreditAccount):
+        # Accounts named directly are checked under their lock (writer.py).
+        require_not_own_account(actor, owner.pk)
     key = keys.stored(idempotency_key, actor)
     taken = {}
     if expires_at is not NOT_TAKEN:

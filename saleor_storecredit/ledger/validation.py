@@ -266,3 +266,20 @@ def fingerprint(operation: str, **arguments) -> str:
 
     payload = {"op": operation, **{k: plain(v) for k, v in arguments.items()}}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def require_not_own_account(actor: Actor, owner_user_id, field: str = "user") -> None:
+    """Staff never act as staff on credit they own: nobody grants themselves
+    money, approves their own payout or lifts their own hold. As customers
+    (their own checkout, withdrawal request, transfer) they act like anyone."""
+    if (
+        actor.type == ActorType.STAFF
+        and owner_user_id is not None
+        and actor.user_id == owner_user_id
+    ):
+        raise StoreCreditError(
+            "You cannot change store credit of your own account as staff. "
+            "Ask another staff member.",
+            code=StoreCreditErrorCode.OWN_ACCOUNT,
+            field=field,
+        )

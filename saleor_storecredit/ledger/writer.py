@@ -32,7 +32,7 @@ from ..models import (
 )
 from ..money import MAX_BALANCE
 from . import keys
-from .validation import fingerprint
+from .validation import fingerprint, require_not_own_account
 
 logger = logging.getLogger("saleor_storecredit.ledger")
 
@@ -159,7 +159,9 @@ def append(
     With `spend`, that much is also taken from the account's lots; the entry's
     `spent_lots` then lists (lot id, expiry, amount taken) for each lot touched.
     `movements` records changes the caller made to lots itself, under the lock.
+    Staff acting on their own account are refused here, whatever road they took.
     """
+    require_not_own_account(actor, account.user_id)
     now = timezone.now()
     account.balance += amount
     account.held += held_change
@@ -274,6 +276,7 @@ def credit_locked(
     **links,
 ) -> StoreCreditEntry:
     """A new lot holding `amount`, and the entry that put it there."""
+    require_not_own_account(actor, account.user_id)
     require_room(account, amount)
     lot = add_lot(account, amount, lot_kind, expires_at)
     return append(
@@ -296,6 +299,7 @@ def credit_locked(
 def debit_locked(
     account, amount, *, kind, reason, key, fingerprint, actor, reference, **extra
 ) -> StoreCreditEntry:
+    require_not_own_account(actor, account.user_id)
     require_available(account, amount)
     return append(
         account,

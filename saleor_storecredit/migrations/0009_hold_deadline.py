@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("storecredit", "0006_checkpoint_digests"),
+        ("storecredit", "0008_adjustment_approvals"),
     ]
 
     operations = [

@@ -13,6 +13,7 @@ from saleor_storecredit.models import (
     Reason,
     StoreCreditAccount,
     StoreCreditAccountEvent,
+    StoreCreditAdjustmentApproval,
     StoreCreditEntry,
     StoreCreditHold,
     StoreCreditLot,
@@ -30,6 +31,7 @@ LEDGER_MODELS = (
     StoreCreditLotMovement,
     StoreCreditAccountEvent,
     StoreCreditWithdrawalEvent,
+    StoreCreditAdjustmentApproval,
 )
 
 

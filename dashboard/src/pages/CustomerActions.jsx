@@ -122,10 +122,17 @@ function AdjustForm({ token, customerId, currencies, onDone, locale }) {
         setErrors(splitErrors(result.errors));
       } else {
         setErrors({ byField: {}, general: [] });
-        const { amount: changed, balanceAfter } = result.transaction;
-        const message = `${Number(changed.amount) < 0 ? "Deducted" : "Added"} ${money(Math.abs(changed.amount), changed.currency, locale)}. New balance ${money(balanceAfter.amount, changed.currency, locale)}.`;
-        setDone(message);
-        notify("success", "Store credit changed", message);
+        if (result.transaction) {
+          const { amount: changed, balanceAfter } = result.transaction;
+          const message = `${Number(changed.amount) < 0 ? "Deducted" : "Added"} ${money(Math.abs(changed.amount), changed.currency, locale)}. New balance ${money(balanceAfter.amount, changed.currency, locale)}.`;
+          setDone(message);
+          notify("success", "Store credit changed", message);
+        } else {
+          const { amount: asked } = result.approval;
+          const message = `${money(asked.amount, asked.currency, locale)} is above the approval threshold: it waits for another staff member (Store credit → Approvals).`;
+          setDone(message);
+          notify("info", "Waiting for approval", message);
+        }
         setForm(previous => ({ ...EMPTY_ADJUST, currency: previous.currency }));
         setKey(newKey("dashboard-adjust"));
         onDone();

@@ -106,6 +106,7 @@ function RefundForm({ token, order, summary, locale, onDone }) {
     setDone("");
     try {
       let resultErrors;
+      let waiting = null;
       if (transaction) {
         const data = await gql(token, REFUND_TRANSACTION, { id: transaction.id, amount, reason: reason || null });
         resultErrors = data.transactionRequestAction.errors;
@@ -126,15 +127,18 @@ function RefundForm({ token, order, summary, locale, onDone }) {
           },
         });
         resultErrors = data.storeCreditAdjust.errors;
+        waiting = data.storeCreditAdjust.approval;
       }
       if (resultErrors.length) {
         setErrors(splitErrors(resultErrors));
         return;
       }
       setErrors({ byField: {}, general: [] });
-      const message = `Refunded ${money(amount, summary.currency, locale)} to store credit.`;
+      const message = waiting
+        ? `${money(amount, summary.currency, locale)} is above the approval threshold: it waits for another staff member.`
+        : `Refunded ${money(amount, summary.currency, locale)} to store credit.`;
       setDone(message);
-      notify("success", "Refunded to store credit", message);
+      notify(waiting ? "info" : "success", waiting ? "Waiting for approval" : "Refunded to store credit", message);
       setAmount("");
       onDone();
     } catch (error) {

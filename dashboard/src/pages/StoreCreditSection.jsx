@@ -4,6 +4,7 @@ import { useState } from "react";
 import { Page, Refusal } from "../components";
 import { MANAGE_USERS, missing } from "../permissions";
 import { Accounts } from "./section/Accounts";
+import { Approvals } from "./section/Approvals";
 import { Bulk } from "./section/Bulk";
 import { Report } from "./section/Report";
 import { Withdrawals } from "./section/Withdrawals";
@@ -11,6 +12,7 @@ import { Withdrawals } from "./section/Withdrawals";
 const TABS = [
   { id: "accounts", label: "Accounts", component: Accounts },
   { id: "withdrawals", label: "Withdrawals", component: Withdrawals },
+  { id: "approvals", label: "Approvals", component: Approvals },
   { id: "bulk", label: "Bulk credit", component: Bulk },
   { id: "report", label: "Report", component: Report },
 ];

@@ -1,5 +1,7 @@
 from .store_credit_account_update import StoreCreditAccountUpdate
 from .store_credit_adjust import StoreCreditAdjust
+from .store_credit_adjustment_approve import StoreCreditAdjustmentApprove
+from .store_credit_adjustment_reject import StoreCreditAdjustmentReject
 from .store_credit_bulk_adjust import StoreCreditBulkAdjust
 from .store_credit_bulk_job_cancel import StoreCreditBulkJobCancel
 from .store_credit_redeem_gift_card import StoreCreditRedeemGiftCard
@@ -11,6 +13,8 @@ from .store_credit_withdrawal_request import StoreCreditWithdrawalRequest
 __all__ = [
     "StoreCreditAccountUpdate",
     "StoreCreditAdjust",
+    "StoreCreditAdjustmentApprove",
+    "StoreCreditAdjustmentReject",
     "StoreCreditBulkAdjust",
     "StoreCreditBulkJobCancel",
     "StoreCreditRedeemGiftCard",

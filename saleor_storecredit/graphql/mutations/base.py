@@ -5,13 +5,16 @@ from saleor.graphql.core import ResolveInfo
 from saleor.graphql.core.mutations import BaseMutation
 
 from ...exceptions import NotFound, StoreCreditError
+from ...models import StoreCreditAdjustmentApproval
 from ..errors import StoreCreditErrorType
+from ..filters import approval_pk_or_error
 from ..utils import (
     DOC_CATEGORY_STORE_CREDIT,
     MANAGER_DESCRIPTION,
     MANAGER_PERMISSIONS,
     Requestor,
     get_requestor,
+    require_currency_access,
     to_validation_error,
 )
 
@@ -75,3 +78,16 @@ class StoreCreditStaffMutation(StoreCreditMutation):
     @classmethod
     def check_permissions(cls, context, permissions=None, **data):
         return get_requestor(context).is_manager
+
+
+def approval_for_decision(mutation, requestor: Requestor, global_id: str) -> int:
+    """The approval's pk, once the caller may manage its currency."""
+    pk = approval_pk_or_error(mutation, global_id)
+    currency = (
+        StoreCreditAdjustmentApproval.objects.filter(pk=pk)
+        .values_list("currency", flat=True)
+        .first()
+    )
+    if currency is not None:
+        require_currency_access(requestor, currency, field="id")
+    return pk

@@ -4,14 +4,18 @@ from saleor.graphql.core import ResolveInfo
 from saleor.graphql.core.scalars import DateTime, Decimal
 from saleor.graphql.core.types import BaseInputObjectType
 
-from ... import ledger
+from ... import approvals, ledger
 from ...bulk_jobs import lot_kind_for
 from ...config import get_settings
 from ...models import Reason
 from ...money import validate_currency
 from ...notifications import notify_entry
 from ..enums import StoreCreditAdjustReasonEnum, StoreCreditKindEnum
-from ..types import StoreCreditAccount, StoreCreditTransaction
+from ..types import (
+    StoreCreditAccount,
+    StoreCreditAdjustmentApproval,
+    StoreCreditTransaction,
+)
 from ..utils import DOC_CATEGORY_STORE_CREDIT, Requestor, require_currency_access
 from .base import StoreCreditStaffMutation
 
@@ -54,9 +58,20 @@ class StoreCreditAdjustInput(BaseInputObjectType):
 
 class StoreCreditAdjust(StoreCreditStaffMutation):
     transaction = graphene.Field(
-        StoreCreditTransaction, description="The transaction recorded."
+        StoreCreditTransaction,
+        description="The transaction recorded; null while the adjustment waits "
+        "for approval.",
     )
     account = graphene.Field(StoreCreditAccount, description="The account changed.")
+    approval = graphene.Field(
+        StoreCreditAdjustmentApproval,
+        description=(
+            "Set when the amount is above the shop's `approval_threshold` for the "
+            "currency: nothing moved yet, another staff member approves it with "
+            "`storeCreditAdjustmentApprove`. Sending the same `idempotencyKey` "
+            "again returns the same approval."
+        ),
+    )
 
     class Arguments:
         input = StoreCreditAdjustInput(
@@ -64,7 +79,11 @@ class StoreCreditAdjust(StoreCreditStaffMutation):
         )
 
     class Meta:
-        description = "Add credit to a customer's account, or deduct it by hand."
+        description = (
+            "Add credit to a customer's account, or deduct it by hand. Staff "
+            "cannot adjust their own account (OWN_ACCOUNT). Above the shop's "
+            "approval threshold the adjustment waits for another staff member."
+        )
 
     @classmethod
     def run(cls, info: ResolveInfo, requestor: Requestor, /, *, input):
@@ -79,7 +98,7 @@ class StoreCreditAdjust(StoreCreditStaffMutation):
         if expires_at is None and _is_credit(input["amount"]):
             # A period, not a date: a retry asks for the same thing.
             expires_at = get_settings().expiry_for(kind)
-        entry = ledger.adjust(
+        result = approvals.adjust(
             customer,
             input["amount"],
             currency,
@@ -91,8 +110,14 @@ class StoreCreditAdjust(StoreCreditStaffMutation):
             internal_note=input.get("note") or "",
             actor=requestor.actor,
         )
-        notify_entry(entry)
-        return cls(transaction=entry, account=entry.account)
+        entry = result.entry
+        if entry is None:
+            account = ledger.get_account(customer, currency)
+        else:
+            account = entry.account
+            if result.approval is None:
+                notify_entry(entry)
+        return cls(transaction=entry, account=account, approval=result.approval)
 
 
 def _is_credit(amount) -> bool:

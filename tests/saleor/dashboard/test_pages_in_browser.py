@@ -19,10 +19,16 @@ from saleor.core.jwt import (
 )
 from saleor.graphql.core.utils import to_global_id_or_none
 
-from saleor_storecredit import bulk_jobs, ledger, withdrawals
+from saleor_storecredit import approvals, bulk_jobs, ledger, withdrawals
 from saleor_storecredit.actors import Actor
 from saleor_storecredit.dashboard.install import install_app
-from saleor_storecredit.models import StoreCreditAccount, StoreCreditWithdrawal
+from saleor_storecredit.models import (
+    LotKind,
+    Reason,
+    StoreCreditAccount,
+    StoreCreditEntry,
+    StoreCreditWithdrawal,
+)
 
 from ..gateway.utils import place_order_paid_partly
 from ..plugin_config import PLUGINS, configure
@@ -293,6 +299,40 @@ def test_approve_a_withdrawal(shop, customer_user):
 
     b.wait_in_app("$('withdrawal') && $('withdrawal').dataset.status === 'APPROVED'")
     assert StoreCreditWithdrawal.objects.get().status == "approved"
+
+
+def test_approve_an_adjustment_another_staff_member_asked_for(
+    shop, customer_user, django_user_model
+):
+    configure(approval_threshold="USD:500")
+    ledger.credit(customer_user, Decimal("40"), "USD", idempotency_key="b-a")
+    maker = django_user_model.objects.create(email="maker@example.com", is_staff=True)
+    approval = approvals.adjust(
+        customer_user,
+        Decimal("750"),
+        "USD",
+        idempotency_key="ticket-4411",
+        kind=LotKind.STORE_CREDIT,
+        reason=Reason.MANUAL,
+        internal_note="Ticket 4411",
+        actor=Actor.staff(maker),
+    ).approval
+    assert approval is not None and balance(customer_user) == Decimal("40")
+    b = shop.browser
+    shop.open("app")
+    b.in_app("click('tab-approvals')")
+    b.wait_in_app("$('approval')")
+    assert "maker@example.com" in b.in_app("text('approval-requested-by')")
+    assert b.in_app("text('approval-amount')") == "+$750.00"
+    shop.shot("section-approvals")
+
+    b.in_app("click('approval-approve')")
+
+    b.wait_in_app("!$('approval') && $('approvals')")
+    assert "notification" in shop.actions()
+    assert balance(customer_user) == Decimal("790")
+    entry = StoreCreditEntry.objects.get(approval__pk=approval.pk)
+    assert (entry.amount, entry.actor_user_id) == (Decimal("750"), shop.staff.pk)
 
 
 def test_accounts_and_report_with_csv(shop, customer_user, tmp_path):

@@ -24,12 +24,12 @@ from saleor.channel.models import Channel
 from saleor.graphql.core.utils import to_global_id_or_none
 from saleor.order.models import Order
 
-from saleor_storecredit import bulk_jobs, ledger
+from saleor_storecredit import approvals, bulk_jobs, ledger
 from saleor_storecredit.actors import Actor
 from saleor_storecredit.dashboard.manifest import APP_IDENTIFIER, manifest_url
 from saleor_storecredit.demo.flows import COMPLETE, ORDER_PAYMENTS, PAY_REST
 from saleor_storecredit.ledger.verification import find_problems
-from saleor_storecredit.models import StoreCreditWithdrawal
+from saleor_storecredit.models import LotKind, StoreCreditWithdrawal
 
 from ..plugin_config import PLUGINS, configure
 
@@ -213,6 +213,22 @@ def _withdrawal(shop):
     return {"amount": "10.00"}
 
 
+def _pending_approval(shop):
+    """An adjustment above the threshold another staff member asked for."""
+    configure(approval_threshold="USD:500")
+    maker = get_user_model().objects.create(email="maker@example.com", is_staff=True)
+    approval = approvals.adjust(
+        shop.customer,
+        Decimal("750"),
+        "USD",
+        idempotency_key="ticket-8812",
+        kind=LotKind.STORE_CREDIT,
+        internal_note="Apology for the late parcel",
+        actor=Actor.staff(maker),
+    ).approval
+    return {"id": to_global_id_or_none(approval)}
+
+
 def _pending_withdrawal(shop):
     shop.credit()
     shop.post(
@@ -325,6 +341,9 @@ SCENARIOS = {
     "Accounts": ("staff", lambda shop, customer_type, **_: _with_customer_type(shop, customer_type), None),
     "CustomersWithCredit": ("staff", lambda shop, **_: shop.credit() and {}, None),
     "Adjust": ("staff", lambda shop, **_: {}, "storeCreditAdjust"),
+    "PendingApprovals": ("staff", lambda shop, **_: _pending_approval(shop) and {}, None),
+    "ApproveAdjustment": ("staff", lambda shop, **_: _pending_approval(shop), "storeCreditAdjustmentApprove"),
+    "RejectAdjustment": ("staff", lambda shop, **_: _pending_approval(shop), "storeCreditAdjustmentReject"),
     "Bulk": ("staff", lambda shop, customer_type, **_: _with_customer_type(shop, customer_type) or {"dryRun": True}, "storeCreditBulkAdjust"),
     "BulkJob": ("staff", lambda shop, customer_type, **_: _bulk_job(shop, customer_type), None),
     "BulkJobs": ("staff", lambda shop, customer_type, **_: _bulk_job(shop, customer_type) and {}, None),

@@ -23,14 +23,21 @@ from graphql import (
 )
 from saleor.checkout.models import Checkout
 from saleor.graphql.api import schema
+from saleor.graphql.tests.fixtures import ApiClient
 from saleor.graphql.tests.utils import get_graphql_content_from_response
 from saleor.order.models import Order
 from saleor.permission.models import Permission
 
-from saleor_storecredit import bulk_jobs, ledger
+from saleor_storecredit import approvals, bulk_jobs, ledger
 from saleor_storecredit.actors import Actor
+from saleor_storecredit.config import parse_settings
 from saleor_storecredit.ledger import keys
-from saleor_storecredit.models import StoreCreditWithdrawal
+from saleor_storecredit.ledger.validation import ExpiresAfter
+from saleor_storecredit.models import (
+    LotKind,
+    StoreCreditAdjustmentApproval,
+    StoreCreditWithdrawal,
+)
 from saleor_storecredit.withdrawals import request_withdrawal
 
 from ..gateway.utils import checkout_total, pay_rest_by_app
@@ -196,6 +203,7 @@ def shop(
     permission_group_manage_users,
     gift_card,
     customer_type,
+    django_user_model,
 ):
     """A customer with credit of every origin: staff, app, a paid and refunded
     order, a checkout with credit applied, a processed withdrawal."""
@@ -205,6 +213,7 @@ def shop(
         allow_transfers="true",
         withdrawal_minimum="1",
         expiry_days="store_credit:365",
+        approval_threshold="USD:500",
     )
     staff = staff_api_client.user
     permission_group_manage_users.permissions.add(
@@ -316,7 +325,42 @@ def shop(
         bulk_jobs.validate_request("1.00", "USD", actor=Actor.app(app)),
         "every-field-waiting",
     )
+    # Adjustments above the threshold: one approved by a second staff member,
+    # two waiting (to approve and to reject below).
+    checker = django_user_model.objects.create(
+        email="checker@example.com", is_staff=True
+    )
+    checker.user_permissions.add(Permission.objects.get(codename="manage_users"))
+    for amount, key, expires_at in (
+        ("600", "every-field-approved", timezone.now() + timedelta(days=40)),
+        ("700", "every-field-pending", ExpiresAfter(30)),
+        ("-80", "every-field-reject", None),
+    ):
+        approvals.adjust(
+            customer_user,
+            amount,
+            "USD",
+            idempotency_key=key,
+            kind=LotKind.BONUS,
+            expires_at=expires_at,
+            customer_note="Welcome back",
+            internal_note="Ticket 7",
+            actor=Actor.staff(staff),
+            settings=parse_settings(
+                [{"name": "approval_threshold", "value": "USD:50"}]
+            ),
+        )
+    approved = StoreCreditAdjustmentApproval.objects.get(
+        idempotency_key="staff:every-field-approved"
+    )
+    approvals.approve(approved, actor=Actor.staff(checker), note="Checked")
     return {
+        "pending_approval": StoreCreditAdjustmentApproval.objects.get(
+            idempotency_key="staff:every-field-pending"
+        ),
+        "rejected_approval": StoreCreditAdjustmentApproval.objects.get(
+            idempotency_key="staff:every-field-reject"
+        ),
         "bulk_job": ran,
         "waiting_bulk_job": waiting,
         "customer": customer_user,
@@ -326,7 +370,11 @@ def shop(
         "account": account,
         "gift_card": gift_card,
         "customer_type": customer_type,
-        "clients": {"customer": user_api_client, "staff": staff_api_client},
+        "clients": {
+            "customer": user_api_client,
+            "staff": staff_api_client,
+            "checker": ApiClient(user=checker),
+        },
     }
 
 
@@ -366,6 +414,11 @@ def queries(shop, role, visited) -> str:
                 visited,
             ),
             root_query("storeCreditBulkJobs", "(first: 20)", visited),
+            root_query(
+                "storeCreditAdjustmentApprovals",
+                "(first: 20, filter: { status: [APPROVED, PENDING] })",
+                visited,
+            ),
         ]
     return "query Everything { " + " ".join(parts) + " }"
 
@@ -411,6 +464,15 @@ def mutations(shop):
             "id": global_id("Checkout", shop["checkout"].pk)}),
         ("staff", "storeCreditBulkJobCancel", {
             "id": global_id("StoreCreditBulkJob", shop["waiting_bulk_job"].pk)}),
+        ("staff", "storeCreditAdjust", {"input": {
+            "user": customer_id, "currency": "USD", "amount": "900.00",
+            "idempotencyKey": "every-field-big"}}),
+        ("checker", "storeCreditAdjustmentApprove", {
+            "id": global_id("StoreCreditAdjustmentApproval", shop["pending_approval"].pk),
+            "note": "ok"}),
+        ("checker", "storeCreditAdjustmentReject", {
+            "id": global_id("StoreCreditAdjustmentApproval", shop["rejected_approval"].pk),
+            "note": "no"}),
         # A refusal, so that the error type's fields carry data too.
         ("staff", "storeCreditAdjust", {"input": {
             "user": customer_id, "currency": "XXX1", "amount": "1",
