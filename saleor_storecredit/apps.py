@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 
 
@@ -18,10 +18,11 @@ class StoreCreditConfig(AppConfig):
             return
 
         # The ledger also runs in a bare Django project (the core test suite):
-        # the GraphQL API is added only where Saleor's GraphQL app is installed.
-        from .graphql.extension import install, saleor_graphql_available
+        # the GraphQL API (and the gateway it imports) is added only where
+        # Saleor's GraphQL app is installed.
+        if apps.is_installed("saleor.graphql"):
+            from .graphql.extension import install
 
-        if saleor_graphql_available():
             install()
 
         # Beat's schedule lives in Saleor's database; writing the plugin's rows

@@ -11,16 +11,10 @@ ASGI server, Celery workers, management commands, tests) does the same, so no
 setting beyond installing the app is needed.
 """
 
-from django.apps import apps
-
 from .. import saleor_compat
 from ..gateway import callers
 from .checkout.payment_create import guard as payment_create_guard
 from .utils import get_requestor
-
-
-def saleor_graphql_available() -> bool:
-    return apps.is_installed("saleor.graphql")
 
 
 def install():

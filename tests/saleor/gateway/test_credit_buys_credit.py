@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 from saleor.checkout.models import Checkout
 from saleor.giftcard.events import gift_cards_bought_event
-from saleor.graphql.tests.utils import get_graphql_content
 from saleor.order.models import Order
 from saleor.payment.models import Payment, TransactionItem
 
@@ -19,12 +18,12 @@ from saleor_storecredit.models import LotKind, StoreCreditEntry, StoreCreditLot
 
 from .conftest import configure
 from .utils import (
-    PAYMENT_CREATE,
     apply_credit,
     balance,
     checkout_id,
     checkout_total,
     complete,
+    create_credit_payment,
     gateway_ids,
     pay_rest_by_app,
     place_order_paid_partly,
@@ -74,18 +73,7 @@ def test_payment_api_refuses_credit_for_a_top_up(
     make_top_up(customer_checkout, top_up_bonus_tiers="1:10")
     give_credit(customer_user, "500.00")
 
-    created = get_graphql_content(
-        user_api_client.post_graphql(
-            PAYMENT_CREATE,
-            {
-                "id": checkout_id(customer_checkout),
-                "input": {
-                    "gateway": "storecredit.gateway",
-                    "amount": str(checkout_total(customer_checkout)),
-                },
-            },
-        )
-    )["data"]["checkoutPaymentCreate"]
+    created = create_credit_payment(user_api_client, customer_checkout)
 
     # Refused before Saleor creates the payment: nothing left on the order.
     assert created["errors"][0]["code"] == "NOT_SUPPORTED_GATEWAY"
@@ -101,18 +89,7 @@ def test_top_up_added_after_the_payment_was_created_stops_completion(
     user_api_client, customer_user, customer_checkout, plugin_enabled, give_credit
 ):
     give_credit(customer_user, "500.00")
-    created = get_graphql_content(
-        user_api_client.post_graphql(
-            PAYMENT_CREATE,
-            {
-                "id": checkout_id(customer_checkout),
-                "input": {
-                    "gateway": "storecredit.gateway",
-                    "amount": str(checkout_total(customer_checkout)),
-                },
-            },
-        )
-    )["data"]["checkoutPaymentCreate"]
+    created = create_credit_payment(user_api_client, customer_checkout)
     assert created["errors"] == []
     make_top_up(customer_checkout, top_up_bonus_tiers="1:10")
 
@@ -259,7 +236,6 @@ def test_auto_applied_credit_goes_back_when_a_top_up_is_in_the_checkout(
     from saleor.graphql.tests.utils import get_graphql_content
 
     from .test_checkout_credit import CHECKOUT_LINES_UPDATE
-    from .utils import checkout_id
 
     configure(auto_apply=True)
     give_credit(customer_user, "1000.00")

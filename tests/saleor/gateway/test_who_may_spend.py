@@ -25,12 +25,12 @@ from saleor_storecredit.models import AccountStatus, ActorType, StoreCreditEntry
 
 from .conftest import configure
 from .utils import (
-    PAYMENT_CREATE,
     apply_credit,
     balance,
     checkout_id,
     checkout_total,
     complete,
+    create_credit_payment,
     gateway_ids,
 )
 
@@ -94,15 +94,7 @@ def set_quantity(client, checkout, quantity):
 
 def pay_by_payment_api(client, checkout):
     """checkoutPaymentCreate + checkoutComplete as `client`; the order or None."""
-    created = post(
-        client,
-        PAYMENT_CREATE,
-        {
-            "id": checkout_id(checkout),
-            "input": {"gateway": GATEWAY, "amount": str(checkout_total(checkout))},
-        },
-    )["checkoutPaymentCreate"]
-    if created["errors"]:
+    if create_credit_payment(client, checkout)["errors"]:
         return None
     return complete(client, checkout)["order"]
 
@@ -423,17 +415,7 @@ def test_payment_api_refuses_a_top_up_when_the_payment_is_created(
 ):
     configure(top_up_skus=customer_checkout.lines.get().variant.sku)
 
-    created = post(
-        user_api_client,
-        PAYMENT_CREATE,
-        {
-            "id": checkout_id(customer_checkout),
-            "input": {
-                "gateway": GATEWAY,
-                "amount": str(checkout_total(customer_checkout)),
-            },
-        },
-    )["checkoutPaymentCreate"]
+    created = create_credit_payment(user_api_client, customer_checkout)
 
     assert created["payment"] is None
     assert created["errors"][0]["code"] == "NOT_SUPPORTED_GATEWAY"

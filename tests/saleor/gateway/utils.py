@@ -66,8 +66,9 @@ def balance(user, currency="USD") -> tuple[Decimal, Decimal]:
     return account.balance, account.held
 
 
-def pay_with_credit(api_client, checkout, amount=None):
-    """checkoutPaymentCreate + checkoutComplete; returns the complete payload."""
+def create_credit_payment(api_client, checkout, amount=None):
+    """checkoutPaymentCreate with store credit for the checkout's total (or
+    `amount`); returns its payload."""
     amount = checkout_total(checkout) if amount is None else amount
     content = get_graphql_content(
         api_client.post_graphql(
@@ -78,7 +79,12 @@ def pay_with_credit(api_client, checkout, amount=None):
             },
         )
     )
-    assert content["data"]["checkoutPaymentCreate"]["errors"] == []
+    return content["data"]["checkoutPaymentCreate"]
+
+
+def pay_with_credit(api_client, checkout, amount=None):
+    """checkoutPaymentCreate + checkoutComplete; returns the complete payload."""
+    assert create_credit_payment(api_client, checkout, amount)["errors"] == []
     content = get_graphql_content(
         api_client.post_graphql(CHECKOUT_COMPLETE, {"id": checkout_id(checkout)})
     )
