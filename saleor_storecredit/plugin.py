@@ -317,6 +317,7 @@ class StoreCreditPlugin(BasePlugin):
         if not self.active:
             return previous_value
         try:
+            transactions.check_guest_top_up(self.settings, checkout_info, lines or [])
             transactions.reconcile_checkout(
                 self.settings,
                 checkout_info,
@@ -348,6 +349,7 @@ class StoreCreditPlugin(BasePlugin):
                 checkout.pk,
                 message="Released: the checkout was changed by someone else.",
             )
+            payments.cancel_checkout_payments(checkout.pk)
             return
         # The customer changed (attach): the previous customer's credit goes back.
         transactions.release_checkout_credit(

@@ -70,16 +70,28 @@ BACKGROUND = Caller()
 _request_caller: ContextVar[Callable[[], tuple] | None] = ContextVar(
     "storecredit_request_caller", default=None
 )
+# The root field (mutation) being resolved: refusals speak its error codes.
+_request_operation: ContextVar[str | None] = ContextVar(
+    "storecredit_request_operation", default=None
+)
 
 
 @contextmanager
-def asking(who: Callable[[], tuple]):
-    """Within this block, a GraphQL request by `who()` = (user, app) is asking."""
+def asking(who: Callable[[], tuple], operation: str | None = None):
+    """Within this block, a GraphQL request by `who()` = (user, app) is asking,
+    through the mutation `operation`."""
     token = _request_caller.set(who)
+    operation_token = _request_operation.set(operation)
     try:
         yield
     finally:
+        _request_operation.reset(operation_token)
         _request_caller.reset(token)
+
+
+def operation() -> str | None:
+    """The mutation this request runs (None outside a GraphQL request)."""
+    return _request_operation.get()
 
 
 def current(requestor=None) -> Caller:

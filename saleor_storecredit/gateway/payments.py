@@ -10,13 +10,13 @@ money twice. Refusals never write: the ledger validates under its lock first.
 import logging
 from decimal import Decimal
 
-from saleor.payment import TransactionKind
+from saleor.payment import ChargeStatus, TransactionKind
 from saleor.payment.interface import GatewayResponse, PaymentData
 from saleor.payment.models import Payment
 
 from .. import ledger
 from ..actors import Actor, Reference
-from ..config import StoreCreditSettings
+from ..config import PLUGIN_ID, StoreCreditSettings
 from ..error_codes import StoreCreditErrorCode
 from ..exceptions import StoreCreditError
 from ..ledger import keys, reads
@@ -118,6 +118,19 @@ def check_payment_start(settings: StoreCreditSettings, checkout, caller: Caller)
         account=ledger.get_account(user, checkout.currency),
     )
     eligibility.check_products(settings, eligibility.checkout_products(checkout))
+
+
+def cancel_checkout_payments(checkout_pk) -> int:
+    """Someone else changed the checkout: its store-credit payments that took
+    nothing yet stop counting (Saleor then asks for a new payment), so nobody
+    can raise or redirect the cart and let the customer's earlier consent pay."""
+    return Payment.objects.filter(
+        checkout_id=checkout_pk,
+        gateway=PLUGIN_ID,
+        is_active=True,
+        charge_status=ChargeStatus.NOT_CHARGED,
+        captured_amount=0,
+    ).update(is_active=False)
 
 
 def _auto_capture(channel) -> bool:

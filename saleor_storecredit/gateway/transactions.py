@@ -23,7 +23,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q, Sum
 from saleor.checkout.calculations import calculate_checkout_total_with_gift_cards
-from saleor.checkout.error_codes import CheckoutErrorCode
+from saleor.checkout.error_codes import (
+    CheckoutErrorCode,
+    OrderCreateFromCheckoutErrorCode,
+)
 from saleor.checkout.fetch import (
     CheckoutInfo,
     CheckoutLineInfo,
@@ -53,7 +56,7 @@ from ..ledger import keys, reads
 from ..models import StoreCreditHold
 from ..money import validate_amount
 from ..notifications import notify_entry
-from . import eligibility
+from . import callers, eligibility
 from .callers import Caller
 from .checkout_status import checkout_payments_changed
 
@@ -480,11 +483,36 @@ def cancel_item(item: TransactionItem, *, user=None, message: str = ""):
 # --- reconciling before completion ----------------------------------------------
 
 
+# Mutations completing a checkout whose error codes have no PAYMENT_ERROR (an
+# unknown code would fail the whole response): their generic code.
+_COMPLETION_CODES = {
+    "orderCreateFromCheckout": OrderCreateFromCheckoutErrorCode.GRAPHQL_ERROR.value,
+}
+
+
 def completion_error(message: str) -> ValidationError:
-    """How a refusal reaches `checkoutComplete`: Saleor's own error type and code."""
-    return ValidationError(
-        {"id": ValidationError(message, code=CheckoutErrorCode.PAYMENT_ERROR.value)}
+    """How a refusal reaches the mutation completing the checkout: Saleor's own
+    error type, with a code that mutation has (PAYMENT_ERROR for checkoutComplete)."""
+    code = _COMPLETION_CODES.get(
+        callers.operation(), CheckoutErrorCode.PAYMENT_ERROR.value
     )
+    return ValidationError({"id": ValidationError(message, code=code)})
+
+
+def check_guest_top_up(settings: StoreCreditSettings, checkout_info, lines):
+    """A guest cannot buy store credit: Saleor gives a guest order to the customer
+    whose email the checkout names, so a top-up paid by anyone would become that
+    customer's credit (and from there, cash)."""
+    if checkout_info.checkout.user_id is not None:
+        return
+    if any(
+        sku in settings.top_up_skus
+        for sku, _kind in eligibility.line_info_products(lines)
+    ):
+        raise StoreCreditError(
+            "Sign in to buy store credit: it is added to your own account.",
+            code=StoreCreditErrorCode.NOT_ELIGIBLE,
+        )
 
 
 def check_completion(settings: StoreCreditSettings, checkout_info, lines, caller):
@@ -562,7 +590,11 @@ def reconcile_checkout(
                 _set_held_amount(item, None, unpaid, locked)
                 process_order_or_checkout_with_transaction(item, manager, None, None)
             paid = others + _paid_by_item(item)
-        if paid < total and not checkout_info.channel.allow_unpaid_orders:
+        # An app's orderCreateFromCheckout may create an unpaid order, as Saleor lets it.
+        unpaid_allowed = checkout_info.channel.allow_unpaid_orders or (
+            callers.operation() in _COMPLETION_CODES
+        )
+        if paid < total and not unpaid_allowed:
             raise ValidationError(
                 {
                     "id": ValidationError(

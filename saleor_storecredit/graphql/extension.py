@@ -59,18 +59,18 @@ def tell_who_asks(schema, mutation):
             payment_create.resolver,
             saleor_compat.mutation_class(mutation, "checkout_payment_create"),
         )
-    for field in fields.values():
+    for name, field in fields.items():
         if field.resolver is not None:
-            field.resolver = _with_caller(field.resolver)
+            field.resolver = _with_caller(field.resolver, name)
 
 
-def _with_caller(resolver):
+def _with_caller(resolver, name):
     def resolve(root, info, **args):
         def who():
             requestor = get_requestor(info)
             return requestor.user, requestor.app
 
-        with callers.asking(who):
+        with callers.asking(who, name):
             return resolver(root, info, **args)
 
     return resolve

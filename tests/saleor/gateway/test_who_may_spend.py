@@ -25,6 +25,7 @@ from saleor_storecredit.models import AccountStatus, ActorType, StoreCreditEntry
 
 from .conftest import configure
 from .utils import (
+    TRANSACTION_CREATE,
     apply_credit,
     balance,
     checkout_id,
@@ -110,24 +111,32 @@ def spending_app(
     permission_manage_payments,
     permission_impersonate_user,
     permission_manage_checkouts,
+    permission_handle_checkouts,
 ):
     """An app the docs allow to spend for a customer: HANDLE_PAYMENTS and
-    IMPERSONATE_USER (a POS or a storefront backend)."""
+    IMPERSONATE_USER (a POS or a storefront backend), with Saleor's checkout
+    permissions."""
     app_api_client.app.permissions.add(
         permission_manage_payments,
         permission_impersonate_user,
         permission_manage_checkouts,
+        permission_handle_checkouts,
     )
     return app_api_client
 
 
 @pytest.fixture
 def payment_app(
-    app_api_client, permission_manage_payments, permission_manage_checkouts
+    app_api_client,
+    permission_manage_payments,
+    permission_manage_checkouts,
+    permission_handle_checkouts,
 ):
     """Any payment app: HANDLE_PAYMENTS (and checkouts), not IMPERSONATE_USER."""
     app_api_client.app.permissions.add(
-        permission_manage_payments, permission_manage_checkouts
+        permission_manage_payments,
+        permission_manage_checkouts,
+        permission_handle_checkouts,
     )
     return app_api_client
 
@@ -422,3 +431,102 @@ def test_payment_api_refuses_a_top_up_when_the_payment_is_created(
     assert "top-ups" in created["errors"][0]["message"]
     assert not Payment.objects.exists()
     assert balance(rich_customer) == (Decimal("1000.00"), Decimal(0))
+
+
+# --- found by the red team ------------------------------------------------------------
+
+ORDER_CREATE_FROM_CHECKOUT = """
+mutation ($id: ID!) {
+  orderCreateFromCheckout(id: $id, removeCheckout: false) {
+    order { id chargeStatus }
+    errors { code field message }
+  }
+}
+"""
+
+
+def test_order_create_from_checkout_refusal_is_a_coded_error(
+    user_api_client, payment_app, rich_customer, customer_checkout
+):
+    """An app's orderCreateFromCheckout speaks its own error codes: a refusal
+    is an `errors` entry, never a failed response."""
+    assert apply_credit(user_api_client, customer_checkout, "10.00")["errors"] == []
+
+    data = post(
+        payment_app, ORDER_CREATE_FROM_CHECKOUT, {"id": checkout_id(customer_checkout)}
+    )["orderCreateFromCheckout"]
+
+    assert data["order"] is None
+    assert data["errors"][0]["code"] == "GRAPHQL_ERROR"
+    assert "customer" in data["errors"][0]["message"]
+    assert balance(rich_customer) == (Decimal("1000.00"), Decimal("10.00"))
+
+
+def test_order_create_from_checkout_by_an_app_acting_for_the_customer(
+    spending_app, rich_customer, customer_checkout
+):
+    total = checkout_total(customer_checkout)
+    assert apply_credit(spending_app, customer_checkout)["errors"] == []
+
+    data = post(
+        spending_app, ORDER_CREATE_FROM_CHECKOUT, {"id": checkout_id(customer_checkout)}
+    )["orderCreateFromCheckout"]
+
+    assert data["errors"] == []
+    assert balance(rich_customer) == (Decimal("1000.00") - total, Decimal(0))
+
+
+def test_payment_api_a_strangers_change_after_the_payment_voids_it(
+    user_api_client, api_client, rich_customer, customer_checkout, graphql_address_data
+):
+    """The customer created the store-credit payment; a stranger redirects the
+    shipping address; the customer's completion must not pay for that."""
+    assert create_credit_payment(user_api_client, customer_checkout)["errors"] == []
+    post(
+        api_client,
+        SHIPPING_ADDRESS_UPDATE,
+        {
+            "id": checkout_id(customer_checkout),
+            "address": {**graphql_address_data, "firstName": "Mallory"},
+        },
+    )
+
+    data = complete(user_api_client, customer_checkout)
+
+    assert data["order"] is None
+    assert not Payment.objects.filter(gateway=GATEWAY, is_active=True).exists()
+    assert balance(rich_customer) == (Decimal("1000.00"), Decimal(0))
+
+
+def test_a_guest_cannot_buy_credit_for_the_customer_whose_email_it_names(
+    api_client, payment_app, customer_user, checkout_ready_to_complete, plugin_enabled
+):
+    """Saleor gives a guest order to the customer with the checkout's email: a
+    top-up paid by anyone would become that customer's credit."""
+    checkout = checkout_ready_to_complete
+    checkout.user = None
+    checkout.email = customer_user.email
+    checkout.save(update_fields=["user", "email"])
+    configure(top_up_skus=checkout.lines.get().variant.sku)
+    paid = post(
+        payment_app,
+        TRANSACTION_CREATE,
+        {
+            "id": checkout_id(checkout),
+            "transaction": {
+                "name": "Card",
+                "pspReference": "psp-guest",
+                "amountCharged": {
+                    "amount": str(checkout_total(checkout)),
+                    "currency": "USD",
+                },
+            },
+        },
+    )
+    assert paid["transactionCreate"]["errors"] == []
+
+    data = complete(api_client, checkout)
+
+    assert data["order"] is None
+    assert data["errors"][0]["code"] == "PAYMENT_ERROR"
+    assert not StoreCreditEntry.objects.exists()
