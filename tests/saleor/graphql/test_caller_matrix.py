@@ -87,14 +87,13 @@ def managers(success: Expected, **cells: Expected) -> dict:
     """Staff with MANAGE_USERS and apps with HANDLE_PAYMENTS or MANAGE_USERS
     succeed, staff on their own credit get OWN_ACCOUNT, everyone else is
     refused."""
-    return row(
-        DENIED,
-        staff=success,
-        staff_own=OWN,
-        app_handle_payments=success,
-        app_manage_users=success,
-        **cells,
-    )
+    succeeding = {
+        "staff": success,
+        "staff_own": OWN,
+        "app_handle_payments": success,
+        "app_manage_users": success,
+    }
+    return row(DENIED, **{**succeeding, **cells})
 
 
 def customers(success_for) -> dict:
@@ -153,6 +152,30 @@ MATRIX = {
     # The account starts on hold; the caller tries to lift the hold.
     "account_update": managers(ok(owner_account="active")),
 }
+
+# MATRIX at a glance (test_the_grid_is_the_matrix keeps it true): ok, - for
+# PermissionDenied, or the error code (nf NOT_FOUND, OWN OWN_ACCOUNT, PD
+# PERMISSION_DENIED). Columns: anonymous, other customer, owner, staff with
+# MANAGE_USERS, the same on their own account, staff without MANAGE_USERS,
+# apps without permission, with HANDLE_PAYMENTS, MANAGE_USERS, IMPERSONATE_USER.
+# Bulk jobs on a staff member's own user are "ok" and change nobody.
+GRID = """
+                           anon other owner staff   own nostf   app    hp    mu   imp
+withdrawal_request_5          -    ok    ok    ok    ok    ok     -     -     -     -
+transfer_5                    -    ok    ok    ok    ok    ok     -     -     -     -
+redeem_gift_card              -    ok    ok    ok    ok    ok     -     -     -     -
+withdrawal_cancel             -    nf    ok    nf    ok    nf     -     -     -     -
+withdrawal_approve            -     -     -    ok   OWN     -     -    ok    ok     -
+withdrawal_reject             -     -     -    ok   OWN     -     -    ok    ok     -
+withdrawal_mark_paid          -     -     -    ok   OWN     -     -    ok    ok     -
+redeem_gift_card_for_user     -     -     -    ok   OWN     -     -    ok    ok     -
+adjust_5                      -     -     -    ok   OWN     -     -    ok    ok     -
+adjust_above_threshold        -     -     -    ok   OWN     -     -    ok    ok     -
+adjustment_approve            -     -     -    ok   OWN     -     -    PD    PD     -
+bulk_adjust_dry_run           -     -     -    ok    ok     -     -    ok    ok     -
+bulk_adjust                   -     -     -    ok    ok     -     -    ok    ok     -
+account_update                -     -     -    ok   OWN     -     -    ok    ok     -
+"""
 
 
 # --- the world and what a caller can see of it -------------------------------
@@ -281,7 +304,7 @@ def withdrawal_request_5(client, world, target, card):
         _call(
             client,
             "storeCreditWithdrawalRequest",
-            ("", '(currency: "USD", amount: "5.00", idempotencyKey: "m")'),
+            ("", '(currency: "USD", amount: 5.00, idempotencyKey: "m")'),
             {},
         )
     )
@@ -294,7 +317,7 @@ def transfer_5(client, world, target, card):
             "storeCreditTransfer",
             (
                 "",
-                '(email: "recipient@example.com", currency: "USD", amount: "5.00")',
+                '(email: "recipient@example.com", currency: "USD", amount: 5.00)',
             ),
             {},
         )
@@ -470,3 +493,30 @@ def test_caller_matrix(road, caller, expected, world, client_for, make_gift_card
 
     assert result == expected.result
     assert state(world, card) == expected_state(before, expected.changes)
+
+
+# --- the matrix at a glance ------------------------------------------------------
+
+SYMBOLS = {"NOT_FOUND": "nf", "OWN_ACCOUNT": "OWN", "PERMISSION_DENIED": "PD"}
+COLUMNS = ("anon", "other", "owner", "staff", "own", "nostf", "app", "hp", "mu", "imp")
+
+
+def summary() -> str:
+    """MATRIX in one line per road: ok, - (PermissionDenied) or the error code."""
+
+    def symbol(expected: Expected) -> str:
+        status, data = expected.result
+        if status == "error":
+            return "/".join(SYMBOLS.get(code, code) for code in data)
+        return {"ok": "ok", "denied": "-"}[status]
+
+    width = max(map(len, MATRIX))
+    lines = [" ".join([" " * width, *(f"{c:>5}" for c in COLUMNS)])]
+    for road, by_caller in MATRIX.items():
+        cells = (f"{symbol(by_caller[c]):>5}" for c in CALLERS)
+        lines.append(" ".join([f"{road:<{width}}", *cells]))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def test_the_grid_is_the_matrix():
+    assert summary() == GRID.strip("\n")
