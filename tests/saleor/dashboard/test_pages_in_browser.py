@@ -451,7 +451,12 @@ def test_order_refund_asks_for_the_reason_saleor_requires(
     b.in_app("fill('field-refund-amount', '2.00')")
     assert b.in_app("$('refund-submit').disabled") is True  # no reason chosen yet
 
-    b.in_app(f"fill('field-refund-reason', {to_global_id_or_none(page)!r})")
+    reason = to_global_id_or_none(page)
+    # The shop's reason pages arrive after the form: choose one once it is listed.
+    b.wait_in_app(
+        f"$('field-refund-reason').querySelector('option[value=\"{reason}\"]')"
+    )
+    b.in_app(f"fill('field-refund-reason', {reason!r})")
     b.in_app("click('refund-submit')")
 
     b.wait_in_app("text('order-refunded') === '$2.00'")
