@@ -135,7 +135,10 @@ class StoreCreditBulkAdjust(StoreCreditStaffMutation):
             "Credit or debit any number of customers: chosen ones, by email, or "
             "whole customer types (staff are never included). Without `dryRun` it "
             "starts a background job and returns it; the same `idempotencyKey` "
-            "returns the same job. A debit never takes an account below zero."
+            "returns the same job. A debit never takes an account below zero. A "
+            "job whose total (customers x |amount|) is above the approval "
+            "threshold waits as AWAITING_APPROVAL until another staff member "
+            "approves it (storeCreditBulkJobApprove)."
         )
 
     @classmethod
@@ -151,11 +154,12 @@ class StoreCreditBulkAdjust(StoreCreditStaffMutation):
             ),
             emails=input.get("emails") or [],
         )
+        settings = get_settings()
         reason = input.get("reason") or Reason.ADJUSTMENT
         kind = input.get("kind") or bulk_jobs.lot_kind_for(reason)
         expires_at = input.get("expires_at")
         if expires_at is None and input["amount"] > 0:
-            expires_at = get_settings().expiry_for(kind)
+            expires_at = settings.expiry_for(kind)
         request = bulk_jobs.validate_request(
             input["amount"],
             currency,
@@ -179,8 +183,8 @@ class StoreCreditBulkAdjust(StoreCreditStaffMutation):
                 results=[(item, currency) for item in result.items],
                 results_capped=result.capped,
             )
-        job, _ = bulk_jobs.start_job(selection, request, key)
-        if not job.is_finished:
+        job, _ = bulk_jobs.start_job(selection, request, key, settings=settings)
+        if job.status in bulk_jobs.OPEN_STATUSES:
             # Harmless for a job already running: a second task does nothing.
             enqueue_bulk_job(job.pk)
         return cls(dry_run=False, job=job, count=job.total)
