@@ -19,9 +19,11 @@ class StoreCreditConfig(AppConfig):
 
         # The ledger also runs in a bare Django project (the core test suite):
         # the GraphQL API is added only where Saleor's GraphQL app is installed.
-        from .graphql.extension import install, saleor_graphql_available
+        from django.apps import apps
 
-        if saleor_graphql_available():
+        if apps.is_installed("saleor.graphql"):
+            from .graphql.extension import install
+
             install()
 
         # Beat's schedule lives in Saleor's database; writing the plugin's rows
