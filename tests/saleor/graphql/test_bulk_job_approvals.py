@@ -204,8 +204,8 @@ def test_staff_listed_among_its_customers_cannot_decide(
     assert StoreCreditEntry.objects.count() == 0
 
 
-# (staff without MANAGE_USERS is Saleor's staff client, here the maker itself;
-# test_permissions.py covers that role for every mutation.)
+# (Saleor's client of staff without MANAGE_USERS is the maker's here: that role
+# is the next test's.)
 @pytest.mark.parametrize("role", ["anonymous", "customer", "app"])
 def test_outsiders_cannot_decide(maker, caller, vip, role):
     job_id = start(maker, vip)[1]["job"]["id"]
@@ -216,6 +216,16 @@ def test_outsiders_cannot_decide(maker, caller, vip, role):
             assert (status, data) == ("error", ["PERMISSION_DENIED"])
         else:
             assert status == "denied", data
+    assert StoreCreditBulkJob.objects.get().status == "awaiting_approval"
+
+
+def test_staff_without_manage_users_cannot_decide(maker, vip):
+    job_id = start(maker, vip)[1]["job"]["id"]
+    client = ApiClient(
+        user=User.objects.create(email="no-perms@example.com", is_staff=True)
+    )
+    for query in (APPROVE, REJECT):
+        assert decide(client, query, job_id)[0] == "denied"
     assert StoreCreditBulkJob.objects.get().status == "awaiting_approval"
 
 
