@@ -345,15 +345,8 @@ def start_job(
     customers = selection.customers()
     total = customers.count()
     status = BulkJobStatus.PENDING
-    if request.actor.type in bulk_job_approvals.MAKERS:
-        if settings is None:
-            from .config import get_settings  # reads Saleor's plugin configuration
-
-            settings = get_settings()
-        if settings.needs_approval(
-            bulk_job_approvals.job_total(request.amount, total), request.currency
-        ):
-            status = BulkJobStatus.AWAITING_APPROVAL
+    if needs_approval(request, total, settings):
+        status = BulkJobStatus.AWAITING_APPROVAL
     job = StoreCreditBulkJob(
         status=status,
         idempotency_key=key,
@@ -381,6 +374,20 @@ def start_job(
         existing = StoreCreditBulkJob.objects.get(idempotency_key=key)
         return _same_request(existing, request_hash), False
     return job, True
+
+
+def needs_approval(request: Request, count: int, settings=None) -> bool:
+    """Whether a job of `count` customers waits for a second staff member.
+    `settings`: the shop's settings (default: as stored now)."""
+    if request.actor.type not in bulk_job_approvals.MAKERS:
+        return False
+    if settings is None:
+        from .config import get_settings  # reads Saleor's plugin configuration
+
+        settings = get_settings()
+    return settings.needs_approval(
+        bulk_job_approvals.job_total(request.amount, count), request.currency
+    )
 
 
 def _same_request(job: StoreCreditBulkJob, request_hash: str) -> StoreCreditBulkJob:

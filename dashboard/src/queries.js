@@ -162,7 +162,7 @@ const BULK_JOB_FIELDS = `
 export const BULK_ADJUST = `
 mutation StoreCreditDashboardBulk($input: StoreCreditBulkAdjustInput!) {
   storeCreditBulkAdjust(input: $input) {
-    dryRun count changedCount skippedCount totalAmount { amount currency }
+    dryRun count changedCount skippedCount totalAmount { amount currency } needsApproval
     results { email status amount { amount } }
     job { ${BULK_JOB_FIELDS} }
     errors { field code message }

@@ -124,6 +124,11 @@ class StoreCreditBulkAdjust(StoreCreditStaffMutation):
     results_capped = graphene.Boolean(
         description="Dry run: whether more customers matched than `results` lists."
     )
+    needs_approval = graphene.Boolean(
+        description="Dry run: whether the job would wait for another staff "
+        "member's approval (its total, customers x |amount|, is above "
+        "`approval_threshold`)."
+    )
 
     class Arguments:
         input = StoreCreditBulkAdjustInput(
@@ -182,6 +187,9 @@ class StoreCreditBulkAdjust(StoreCreditStaffMutation):
                 total_amount=money(result.total_amount, currency),
                 results=[(item, currency) for item in result.items],
                 results_capped=result.capped,
+                needs_approval=bulk_jobs.needs_approval(
+                    request, result.count, settings
+                ),
             )
         job, _ = bulk_jobs.start_job(selection, request, key, settings=settings)
         if job.status in bulk_jobs.OPEN_STATUSES:

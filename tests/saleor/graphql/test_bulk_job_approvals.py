@@ -17,7 +17,7 @@ from .conftest import global_id, ledger_state, outcome, run_in_parallel
 START = """
 mutation($input: StoreCreditBulkAdjustInput!) {
   storeCreditBulkAdjust(input: $input) {
-    count
+    count needsApproval
     job { id status total done approvedBy { type } }
     errors { field code }
   }
@@ -116,6 +116,9 @@ def balance(user):
 
 def test_a_large_job_waits_and_a_retry_returns_it(maker, vip, customer_user):
     before = ledger_state()
+    dry = start(maker, vip, dryRun=True)[1]
+    assert (dry["count"], dry["needsApproval"], dry["job"]) == (2, True, None)
+    assert start(maker, vip, amount="250.00", dryRun=True)[1]["needsApproval"] is False
 
     status, data = start(maker, vip)  # 2 customers x 300.00 = 600.00 > 500
 

@@ -269,6 +269,11 @@ function BulkForm({ token, locale, customerTypes, currencies }) {
             {preview.count} customers matched · {preview.changedCount} would change · {preview.skippedCount} would be skipped ·{" "}
             {money(preview.totalAmount.amount, preview.totalAmount.currency, locale)} in total
           </Text>
+          {preview.needsApproval && (
+            <Text as="p" size={2} data-testid="bulk-preview-needs-approval">
+              Above the approval threshold: the job will wait until another staff member approves it.
+            </Text>
+          )}
         </Box>
       )}
       <Success testId="bulk-success">{done}</Success>
