@@ -34,6 +34,7 @@ from benchmarks.ledger_bench import (  # noqa: E402
 )
 from saleor_storecredit import bulk_jobs  # noqa: E402
 from saleor_storecredit.actors import Actor  # noqa: E402
+from saleor_storecredit.config import parse_settings  # noqa: E402
 from saleor_storecredit.ledger.verification import find_problems  # noqa: E402
 from saleor_storecredit.models import BulkJobStatus  # noqa: E402
 
@@ -93,7 +94,9 @@ def run_job(chunk_size: int):
     request = bulk_jobs.validate_request(
         AMOUNT, "USD", reason="bonus", actor=Actor("staff", user_id=1)
     )
-    job, _ = bulk_jobs.start_job(selection, request, "bench-bulk")
+    job, _ = bulk_jobs.start_job(
+        selection, request, "bench-bulk", settings=parse_settings([])
+    )
     return bulk_jobs.run_job(job.pk, chunk_size=chunk_size)
 
 

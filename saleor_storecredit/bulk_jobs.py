@@ -38,7 +38,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Concat, Lower
 from django.utils import timezone
 
-from . import ledger
+from . import bulk_job_approvals, ledger
 from .actors import Actor
 from .error_codes import StoreCreditErrorCode
 from .exceptions import IdempotencyConflict, InsufficientFunds, StoreCreditError
@@ -84,7 +84,10 @@ DEBITED = "debited"
 SKIPPED = "skipped"
 FAILED = "failed"
 
+# Jobs a worker runs (or will).
 OPEN_STATUSES = (BulkJobStatus.PENDING, BulkJobStatus.RUNNING)
+# Jobs a cancel still stops: open ones and those waiting for approval.
+CANCELABLE_STATUSES = (*OPEN_STATUSES, BulkJobStatus.AWAITING_APPROVAL)
 
 # The credit kind (what `expiry_days` is configured by) of credit staff add
 # without naming one: a hand-given credit is plain store credit.
@@ -328,17 +331,24 @@ def dry_run(selection: Selection, request: Request, idempotency_key) -> DryRun:
 
 
 def start_job(
-    selection: Selection, request: Request, idempotency_key
+    selection: Selection, request: Request, idempotency_key, *, settings=None
 ) -> tuple[StoreCreditBulkJob, bool]:
-    """The job for this key: a new pending one, or the one the key started
-    before (`created` False). The same key with other values is refused."""
+    """The job for this key: a new pending one - or one awaiting approval when
+    its total is above the shop's threshold (bulk_job_approvals.py) - or the
+    one the key started before (`created` False). The same key with other
+    values is refused. `settings`: the shop's settings (default: as stored)."""
     key = keys.for_caller(request.actor, idempotency_key)
     request_hash = request.fingerprint(selection)
     existing = StoreCreditBulkJob.objects.filter(idempotency_key=key).first()
     if existing is not None:
         return _same_request(existing, request_hash), False
     customers = selection.customers()
+    total = customers.count()
+    status = BulkJobStatus.PENDING
+    if needs_approval(request, total, settings):
+        status = BulkJobStatus.AWAITING_APPROVAL
     job = StoreCreditBulkJob(
+        status=status,
         idempotency_key=key,
         request_hash=request_hash,
         currency=request.currency,
@@ -353,7 +363,7 @@ def start_job(
         customer_type_ids=list(selection.customer_type_ids),
         emails=list(selection.emails),
         max_user_id=customers.aggregate(last=Max("pk"))["last"] or 0,
-        total=customers.count(),
+        total=total,
         **request.actor.as_fields(),
     )
     try:
@@ -366,6 +376,20 @@ def start_job(
     return job, True
 
 
+def needs_approval(request: Request, count: int, settings=None) -> bool:
+    """Whether a job of `count` customers waits for a second staff member.
+    `settings`: the shop's settings (default: as stored now)."""
+    if request.actor.type not in bulk_job_approvals.MAKERS:
+        return False
+    if settings is None:
+        from .config import get_settings  # reads Saleor's plugin configuration
+
+        settings = get_settings()
+    return settings.needs_approval(
+        bulk_job_approvals.job_total(request.amount, count), request.currency
+    )
+
+
 def _same_request(job: StoreCreditBulkJob, request_hash: str) -> StoreCreditBulkJob:
     if job.request_hash != request_hash:
         raise IdempotencyConflict(
@@ -376,12 +400,13 @@ def _same_request(job: StoreCreditBulkJob, request_hash: str) -> StoreCreditBulk
 
 
 def cancel_job(job_id: int) -> StoreCreditBulkJob:
-    """Stops a job before its next chunk; what it did stays done. A job that has
-    finished (completed, failed or already canceled) is refused, so the caller
-    learns that this cancel stopped nothing."""
+    """Stops a job before its next chunk (or before it was approved); what it
+    did stays done. A job that has finished (completed, failed, rejected or
+    already canceled) is refused, so the caller learns that this cancel
+    stopped nothing."""
     now = timezone.now()
     canceled = StoreCreditBulkJob.objects.filter(
-        pk=job_id, status__in=OPEN_STATUSES
+        pk=job_id, status__in=CANCELABLE_STATUSES
     ).update(
         status=BulkJobStatus.CANCELED, canceled_at=now, finished_at=now, updated_at=now
     )
@@ -500,7 +525,8 @@ def run_job(
 
 
 def _run(job, lease, chunk_size, on_entries, after_chunk):
-    actor = Actor(job.actor_type, job.actor_user_id, job.actor_app_id)
+    # The keys come from the job's key whoever the actor is (keys.bulk).
+    actor = bulk_job_approvals.entry_actor(job)
     job_key = keys.IdempotencyKey(job.idempotency_key)
     user_ids = sorted(job.user_ids)
 

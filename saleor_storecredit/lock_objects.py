@@ -2,7 +2,8 @@
 
 Order: accounts by primary key, then the hold or withdrawal being changed.
 An adjustment approval is locked before its customer's account (approvals.py);
-nothing locks an account and then an approval.
+nothing locks an account and then an approval. A bulk job is locked alone, to
+approve or reject it (bulk_job_approvals.py); its worker never locks it.
 Lots are changed only under their account's lock and need no lock of their own.
 
 The ledger locks accounts with `lock_accounts`: hand-written statements that
@@ -16,6 +17,7 @@ from django.utils import timezone
 from .models import (
     StoreCreditAccount,
     StoreCreditAdjustmentApproval,
+    StoreCreditBulkJob,
     StoreCreditEntry,
     StoreCreditHold,
     StoreCreditLot,
@@ -54,6 +56,10 @@ def withdrawal_qs_select_for_update():
 
 def approval_qs_select_for_update():
     return StoreCreditAdjustmentApproval.objects.select_for_update(of=("self",))
+
+
+def bulk_job_qs_select_for_update():
+    return StoreCreditBulkJob.objects.select_for_update(of=("self",))
 
 
 def _lock_sql(where: str, skip_locked: bool) -> str:

@@ -526,11 +526,16 @@ class StoreCreditCheckpoint(models.Model):
 
 
 class BulkJobStatus(models.TextChoices):
+    # Above the approval threshold: waits for a second staff member; no worker
+    # runs it until then.
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
     PENDING = "pending", "Pending"
     RUNNING = "running", "Running"
     COMPLETED = "completed", "Completed"
     CANCELED = "canceled", "Canceled"
     FAILED = "failed", "Failed"
+    # Refused by a second staff member: nothing moved.
+    REJECTED = "rejected", "Rejected"
 
 
 class StoreCreditBulkJob(models.Model):
@@ -542,7 +547,7 @@ class StoreCreditBulkJob(models.Model):
     """
 
     status = models.CharField(
-        max_length=16, choices=BulkJobStatus.choices, default=BulkJobStatus.PENDING
+        max_length=32, choices=BulkJobStatus.choices, default=BulkJobStatus.PENDING
     )
     # The caller's key in its stored form (keys.for_caller): one job per key.
     idempotency_key = models.CharField(max_length=255)
@@ -567,6 +572,12 @@ class StoreCreditBulkJob(models.Model):
     )
     actor_user_id = models.BigIntegerField(null=True, blank=True)
     actor_app_id = models.BigIntegerField(null=True, blank=True)
+    # A job above the approval threshold: the second staff member who let it
+    # run (and the actor of every entry it writes), or who rejected it.
+    approved_by_user_id = models.BigIntegerField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    rejected_by_user_id = models.BigIntegerField(null=True, blank=True)
+    decision_note = models.TextField(blank=True, default="")
     # Progress.
     total = models.IntegerField(default=0)
     done = models.IntegerField(default=0)
@@ -596,6 +607,7 @@ class StoreCreditBulkJob(models.Model):
             models.UniqueConstraint(
                 fields=["idempotency_key"], name="storecredit_bulkjob_key_unique"
             ),
+            _text_limit("decision_note", "storecredit_bulkjob_decision_note_len"),
         ]
         indexes = [
             models.Index(
@@ -614,7 +626,12 @@ class StoreCreditBulkJob(models.Model):
             BulkJobStatus.COMPLETED,
             BulkJobStatus.CANCELED,
             BulkJobStatus.FAILED,
+            BulkJobStatus.REJECTED,
         )
+
+    @property
+    def is_awaiting_approval(self) -> bool:
+        return self.status == BulkJobStatus.AWAITING_APPROVAL
 
 
 class ApprovalStatus(models.TextChoices):

@@ -155,13 +155,14 @@ const BULK_JOB_FIELDS = `
   totalAmount { amount currency }
   failures { email message }
   startedBy { type user { email } app { name } }
+  approvedBy { type user { email } } rejectedBy { type user { email } } decisionNote
   createdAt finishedAt canceledAt
 `;
 
 export const BULK_ADJUST = `
 mutation StoreCreditDashboardBulk($input: StoreCreditBulkAdjustInput!) {
   storeCreditBulkAdjust(input: $input) {
-    dryRun count changedCount skippedCount totalAmount { amount currency }
+    dryRun count changedCount skippedCount totalAmount { amount currency } needsApproval
     results { email status amount { amount } }
     job { ${BULK_JOB_FIELDS} }
     errors { field code message }
@@ -181,6 +182,22 @@ query StoreCreditDashboardBulkJob($id: ID!) {
 export const BULK_JOB_CANCEL = `
 mutation StoreCreditDashboardBulkJobCancel($id: ID!) {
   storeCreditBulkJobCancel(id: $id) {
+    job { ${BULK_JOB_FIELDS} }
+    errors { field code message }
+  }
+}`;
+
+export const BULK_JOB_APPROVE = `
+mutation StoreCreditDashboardBulkJobApprove($id: ID!, $note: String) {
+  storeCreditBulkJobApprove(id: $id, note: $note) {
+    job { ${BULK_JOB_FIELDS} }
+    errors { field code message }
+  }
+}`;
+
+export const BULK_JOB_REJECT = `
+mutation StoreCreditDashboardBulkJobReject($id: ID!, $note: String) {
+  storeCreditBulkJobReject(id: $id, note: $note) {
     job { ${BULK_JOB_FIELDS} }
     errors { field code message }
   }

@@ -54,8 +54,10 @@ StoreCreditWithdrawalStatusEnum = _from_choices(
 StoreCreditBulkJobStatusEnum = _from_choices(
     "StoreCreditBulkJobStatusEnum",
     BulkJobStatus,
-    "Where a bulk job stands: PENDING until a worker takes it, RUNNING, then "
-    "COMPLETED, CANCELED (by staff) or FAILED (stopped by errors repeatedly).",
+    "Where a bulk job stands: AWAITING_APPROVAL (above the approval threshold, "
+    "until another staff member approves it, or REJECTED), PENDING until a worker "
+    "takes it, RUNNING, then COMPLETED, CANCELED (by staff) or FAILED (stopped by "
+    "errors repeatedly).",
 )
 
 StoreCreditAdjustmentApprovalStatusEnum = _from_choices(

@@ -28,6 +28,8 @@ STORE_CREDIT_COSTS = {
     },
     "StoreCreditBulkJob": {
         "startedBy": {"complexity": 1},
+        "approvedBy": {"complexity": 1},
+        "rejectedBy": {"complexity": 1},
         "failures": {"complexity": 1},
     },
     "StoreCreditBulkJobFailure": {

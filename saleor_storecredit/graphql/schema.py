@@ -26,7 +26,9 @@ from .mutations import (
     StoreCreditAdjustmentApprove,
     StoreCreditAdjustmentReject,
     StoreCreditBulkAdjust,
+    StoreCreditBulkJobApprove,
     StoreCreditBulkJobCancel,
+    StoreCreditBulkJobReject,
     StoreCreditRedeemGiftCard,
     StoreCreditTransfer,
     StoreCreditWithdrawalCancel,
@@ -226,6 +228,8 @@ class StoreCreditMutations(graphene.ObjectType):
     store_credit_adjustment_reject = StoreCreditAdjustmentReject.Field()
     store_credit_bulk_adjust = StoreCreditBulkAdjust.Field()
     store_credit_bulk_job_cancel = StoreCreditBulkJobCancel.Field()
+    store_credit_bulk_job_approve = StoreCreditBulkJobApprove.Field()
+    store_credit_bulk_job_reject = StoreCreditBulkJobReject.Field()
     store_credit_account_update = StoreCreditAccountUpdate.Field()
     store_credit_redeem_gift_card = StoreCreditRedeemGiftCard.Field()
     store_credit_transfer = StoreCreditTransfer.Field()

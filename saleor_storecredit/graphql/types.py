@@ -741,6 +741,15 @@ class StoreCreditBulkJobFailure(BaseObjectType):
         return root["message"]
 
 
+@dataclass(frozen=True)
+class _Decider:
+    """The staff member who decided an approval or bulk job, as StoreCreditActor reads it."""
+
+    actor_type: str
+    actor_user_id: int | None
+    actor_app_id: int | None = None
+
+
 class StoreCreditBulkJob(ModelObjectType[models.StoreCreditBulkJob]):
     id = graphene.GlobalID(required=True, description="The ID of the bulk job.")
     status = StoreCreditBulkJobStatusEnum(
@@ -765,6 +774,19 @@ class StoreCreditBulkJob(ModelObjectType[models.StoreCreditBulkJob]):
     started_by = graphene.Field(
         StoreCreditActor, required=True, description="Who started the job."
     )
+    approved_by = graphene.Field(
+        StoreCreditActor,
+        description="The second staff member who approved a job above the "
+        "approval threshold; the actor of every transaction it makes.",
+    )
+    approved_at = DateTime(description="When it was approved.")
+    rejected_by = graphene.Field(
+        StoreCreditActor,
+        description="The staff member who rejected it (status REJECTED).",
+    )
+    decision_note = graphene.String(
+        required=True, description="Note of whoever approved or rejected it."
+    )
     total = graphene.Int(
         required=True, description="Customers matched when the job started."
     )
@@ -788,13 +810,17 @@ class StoreCreditBulkJob(ModelObjectType[models.StoreCreditBulkJob]):
     created_at = DateTime(required=True, description="When the job was started.")
     started_at = DateTime(description="When a worker first took it up.")
     updated_at = DateTime(required=True, description="When it last made progress.")
-    finished_at = DateTime(description="When it completed, was canceled or failed.")
+    finished_at = DateTime(
+        description="When it completed, was canceled, rejected or failed."
+    )
     canceled_at = DateTime(description="When staff canceled it.")
 
     class Meta:
         description = (
             "Credit or debit of a group of customers, run in the background: "
-            "each customer is adjusted once, whatever happens to the worker."
+            "each customer is adjusted once, whatever happens to the worker. A "
+            "job above the approval threshold waits (AWAITING_APPROVAL) until "
+            "another staff member approves it."
         )
         interfaces = [relay.Node]
         model = models.StoreCreditBulkJob
@@ -817,6 +843,18 @@ class StoreCreditBulkJob(ModelObjectType[models.StoreCreditBulkJob]):
         return root
 
     @staticmethod
+    def resolve_approved_by(root: models.StoreCreditBulkJob, _info):
+        if root.approved_by_user_id is None:
+            return None
+        return _Decider(models.ActorType.STAFF, root.approved_by_user_id)
+
+    @staticmethod
+    def resolve_rejected_by(root: models.StoreCreditBulkJob, _info):
+        if root.rejected_by_user_id is None:
+            return None
+        return _Decider(models.ActorType.STAFF, root.rejected_by_user_id)
+
+    @staticmethod
     def resolve_failures(root: models.StoreCreditBulkJob, _info):
         return root.failures
 
@@ -825,15 +863,6 @@ class StoreCreditBulkJobCountableConnection(CountableConnection):
     class Meta:
         doc_category = DOC_CATEGORY_STORE_CREDIT
         node = StoreCreditBulkJob
-
-
-@dataclass(frozen=True)
-class _Decider:
-    """The staff member who decided an approval, as StoreCreditActor reads it."""
-
-    actor_type: str
-    actor_user_id: int | None
-    actor_app_id: int | None = None
 
 
 class StoreCreditAdjustmentApproval(

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from saleor_storecredit import bulk_jobs, ledger
 from saleor_storecredit.actors import Actor
+from saleor_storecredit.config import parse_settings
 from saleor_storecredit.error_codes import StoreCreditErrorCode
 from saleor_storecredit.exceptions import IdempotencyConflict, StoreCreditError
 from saleor_storecredit.ledger import keys
@@ -23,6 +24,9 @@ from saleor_storecredit.models import (
 )
 
 ACTOR = Actor("staff", user_id=1)
+
+# No approval threshold: these jobs start at once (test_bulk_job_approvals.py).
+NO_THRESHOLD = parse_settings([])
 
 
 def make_customers(count: int, prefix: str = "bulk") -> list:
@@ -37,7 +41,7 @@ def make_customers(count: int, prefix: str = "bulk") -> list:
 def start(customers, amount="5.00", key="job-1", **options):
     selection = bulk_jobs.Selection.of(user_ids=[c.pk for c in customers])
     request = bulk_jobs.validate_request(amount, "USD", actor=ACTOR, **options)
-    job, _ = bulk_jobs.start_job(selection, request, key)
+    job, _ = bulk_jobs.start_job(selection, request, key, settings=NO_THRESHOLD)
     return job
 
 
@@ -57,7 +61,9 @@ def test_job_credits_each_of_2500_customers_exactly_once(db, staff):
     request = bulk_jobs.validate_request(
         "5.00", "USD", reason="bonus", actor=ACTOR, customer_note="Thanks!"
     )
-    job, created = bulk_jobs.start_job(selection, request, "vip-2500")
+    job, created = bulk_jobs.start_job(
+        selection, request, "vip-2500", settings=NO_THRESHOLD
+    )
     assert created and job.status == BulkJobStatus.PENDING and job.total == 2500
     notified = []
 
@@ -328,7 +334,9 @@ def test_same_key_returns_the_same_job_and_other_values_are_refused(db):
     app_request = bulk_jobs.validate_request(
         "5.00", "USD", actor=Actor("app", app_id=3)
     )
-    other, created = bulk_jobs.start_job(selection, app_request, "job-1")
+    other, created = bulk_jobs.start_job(
+        selection, app_request, "job-1", settings=NO_THRESHOLD
+    )
     assert created and other != job
 
 
@@ -338,7 +346,7 @@ def test_customers_joining_after_the_start_are_not_part_of_the_job(db):
         emails=[c.email for c in customers] + ["late0@example.com"]
     )
     request = bulk_jobs.validate_request("5.00", "USD", actor=ACTOR)
-    job, _ = bulk_jobs.start_job(selection, request, "late")
+    job, _ = bulk_jobs.start_job(selection, request, "late", settings=NO_THRESHOLD)
     make_customers(1, prefix="late")
 
     job = bulk_jobs.run_job(job.pk)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from saleor_storecredit import bulk_jobs, ledger
 from saleor_storecredit.actors import Actor
+from saleor_storecredit.config import parse_settings
 from saleor_storecredit.models import (
     BulkJobStatus,
     EntryKind,
@@ -20,6 +21,9 @@ from saleor_storecredit.models import (
 from .conftest import in_days
 
 ACTOR = Actor("staff", user_id=1)
+
+# No approval threshold: these jobs start at once (test_bulk_job_approvals.py).
+NO_THRESHOLD = parse_settings([])
 
 
 def user(name, *, email=None, staff=False, active=True):
@@ -157,7 +161,7 @@ def test_dry_run_and_job_agree_customer_by_customer(
     )[0]
 
     planned = bulk_jobs.dry_run(selection, request, "job")
-    job, _ = bulk_jobs.start_job(selection, request, "job")
+    job, _ = bulk_jobs.start_job(selection, request, "job", settings=NO_THRESHOLD)
     job = bulk_jobs.run_job(job.pk, chunk_size=2)
 
     by_user = {item.user_id: item.amount for item in planned.items}
@@ -178,7 +182,9 @@ def test_a_first_chunk_of_staff_and_inactive_users_does_not_end_the_job(populati
         user_ids=[people[name].pk for name in ("staff1", "staff2", "inactive", "plain")]
     )
     request = bulk_jobs.validate_request("1", "USD", actor=ACTOR)
-    job, _ = bulk_jobs.start_job(selection, request, "staff-first")
+    job, _ = bulk_jobs.start_job(
+        selection, request, "staff-first", settings=NO_THRESHOLD
+    )
 
     job = bulk_jobs.run_job(job.pk, chunk_size=3)
 
@@ -199,7 +205,9 @@ def test_customers_matched_by_email_never_make_a_chunk_skip_listed_ones(db, fund
         user_ids=[u.pk for u in listed], emails=["last@example.com"]
     )
     request = bulk_jobs.validate_request("2", "USD", actor=ACTOR)
-    job, _ = bulk_jobs.start_job(selection, request, "email-last")
+    job, _ = bulk_jobs.start_job(
+        selection, request, "email-last", settings=NO_THRESHOLD
+    )
 
     job = bulk_jobs.run_job(job.pk, chunk_size=2)
 

@@ -3,7 +3,9 @@ from .store_credit_adjust import StoreCreditAdjust
 from .store_credit_adjustment_approve import StoreCreditAdjustmentApprove
 from .store_credit_adjustment_reject import StoreCreditAdjustmentReject
 from .store_credit_bulk_adjust import StoreCreditBulkAdjust
+from .store_credit_bulk_job_approve import StoreCreditBulkJobApprove
 from .store_credit_bulk_job_cancel import StoreCreditBulkJobCancel
+from .store_credit_bulk_job_reject import StoreCreditBulkJobReject
 from .store_credit_redeem_gift_card import StoreCreditRedeemGiftCard
 from .store_credit_transfer import StoreCreditTransfer
 from .store_credit_withdrawal_cancel import StoreCreditWithdrawalCancel
@@ -16,7 +18,9 @@ __all__ = [
     "StoreCreditAdjustmentApprove",
     "StoreCreditAdjustmentReject",
     "StoreCreditBulkAdjust",
+    "StoreCreditBulkJobApprove",
     "StoreCreditBulkJobCancel",
+    "StoreCreditBulkJobReject",
     "StoreCreditRedeemGiftCard",
     "StoreCreditTransfer",
     "StoreCreditWithdrawalCancel",

@@ -4,8 +4,9 @@ turning ledger refusals into `errors { field message code }`."""
 from saleor.graphql.core import ResolveInfo
 from saleor.graphql.core.mutations import BaseMutation
 
+from ...error_codes import StoreCreditErrorCode
 from ...exceptions import NotFound, StoreCreditError
-from ...models import StoreCreditAdjustmentApproval
+from ...models import StoreCreditAdjustmentApproval, StoreCreditBulkJob
 from ..errors import StoreCreditErrorType
 from ..filters import approval_pk_or_error
 from ..utils import (
@@ -90,4 +91,29 @@ def approval_for_decision(mutation, requestor: Requestor, global_id: str) -> int
     )
     if currency is not None:
         require_currency_access(requestor, currency, field="id")
+    return pk
+
+
+def bulk_job_for_decision(mutation, requestor: Requestor, global_id: str) -> int:
+    """The bulk job's pk, once the caller may manage its currency; an ID no
+    job has is BULK_JOB_NOT_FOUND."""
+    (pk,) = mutation.get_global_ids_or_error([global_id], "StoreCreditBulkJob", "id")
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        pk = None
+    currency = (
+        StoreCreditBulkJob.objects.filter(pk=pk)
+        .values_list("currency", flat=True)
+        .first()
+        if pk is not None and 0 < pk < 2**63
+        else None
+    )
+    if currency is None:
+        raise NotFound(
+            "Bulk job not found.",
+            code=StoreCreditErrorCode.BULK_JOB_NOT_FOUND,
+            field="id",
+        )
+    require_currency_access(requestor, currency, field="id")
     return pk

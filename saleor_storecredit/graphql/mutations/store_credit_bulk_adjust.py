@@ -124,6 +124,11 @@ class StoreCreditBulkAdjust(StoreCreditStaffMutation):
     results_capped = graphene.Boolean(
         description="Dry run: whether more customers matched than `results` lists."
     )
+    needs_approval = graphene.Boolean(
+        description="Dry run: whether the job would wait for another staff "
+        "member's approval (its total, customers x |amount|, is above "
+        "`approval_threshold`)."
+    )
 
     class Arguments:
         input = StoreCreditBulkAdjustInput(
@@ -135,7 +140,10 @@ class StoreCreditBulkAdjust(StoreCreditStaffMutation):
             "Credit or debit any number of customers: chosen ones, by email, or "
             "whole customer types (staff are never included). Without `dryRun` it "
             "starts a background job and returns it; the same `idempotencyKey` "
-            "returns the same job. A debit never takes an account below zero."
+            "returns the same job. A debit never takes an account below zero. A "
+            "job whose total (customers x |amount|) is above the approval "
+            "threshold waits as AWAITING_APPROVAL until another staff member "
+            "approves it (storeCreditBulkJobApprove)."
         )
 
     @classmethod
@@ -151,11 +159,12 @@ class StoreCreditBulkAdjust(StoreCreditStaffMutation):
             ),
             emails=input.get("emails") or [],
         )
+        settings = get_settings()
         reason = input.get("reason") or Reason.ADJUSTMENT
         kind = input.get("kind") or bulk_jobs.lot_kind_for(reason)
         expires_at = input.get("expires_at")
         if expires_at is None and input["amount"] > 0:
-            expires_at = get_settings().expiry_for(kind)
+            expires_at = settings.expiry_for(kind)
         request = bulk_jobs.validate_request(
             input["amount"],
             currency,
@@ -178,9 +187,12 @@ class StoreCreditBulkAdjust(StoreCreditStaffMutation):
                 total_amount=money(result.total_amount, currency),
                 results=[(item, currency) for item in result.items],
                 results_capped=result.capped,
+                needs_approval=bulk_jobs.needs_approval(
+                    request, result.count, settings
+                ),
             )
-        job, _ = bulk_jobs.start_job(selection, request, key)
-        if not job.is_finished:
+        job, _ = bulk_jobs.start_job(selection, request, key, settings=settings)
+        if job.status in bulk_jobs.OPEN_STATUSES:
             # Harmless for a job already running: a second task does nothing.
             enqueue_bulk_job(job.pk)
         return cls(dry_run=False, job=job, count=job.total)

@@ -17,10 +17,10 @@ class StoreCreditBulkJobCancel(StoreCreditStaffMutation):
 
     class Meta:
         description = (
-            "Cancel a pending or running bulk job: it stops before its next chunk "
-            "of customers; what it did stays done (a reversing job undoes it). A "
-            "finished job (completed, failed or canceled) is refused: "
-            "BULK_JOB_FINISHED."
+            "Cancel a bulk job waiting for approval, pending or running: it stops "
+            "before its next chunk of customers; what it did stays done (a "
+            "reversing job undoes it). A finished job (completed, failed, rejected "
+            "or canceled) is refused: BULK_JOB_FINISHED."
         )
 
     @classmethod

@@ -272,6 +272,33 @@ def test_a_waiting_bulk_job_is_canceled_from_the_section(shop, customer_user):
     assert not StoreCreditAccount.objects.filter(user=customer_user).exists()
 
 
+def test_a_bulk_job_above_the_threshold_is_approved_from_the_section(
+    shop, customer_user, django_user_model
+):
+    configure(approval_threshold="USD:500")
+    maker = django_user_model.objects.create(email="maker@example.com", is_staff=True)
+    job, _ = bulk_jobs.start_job(
+        bulk_jobs.Selection.of(user_ids=[customer_user.pk]),
+        bulk_jobs.validate_request("600.00", "USD", actor=Actor.staff(maker)),
+        "big-job",
+    )
+    assert job.status == "awaiting_approval"
+    b = shop.browser
+    shop.open("app")
+    b.in_app("click('tab-bulk')")
+    b.wait_in_app("text('bulk-job-status') === 'awaiting approval'")
+    shop.shot("section-bulk-awaiting")
+
+    b.in_app("click('bulk-job-approve')")
+
+    b.wait_in_app("text('bulk-job-status') === 'completed'")
+    assert shop.staff.email in b.in_app("text('bulk-job-approved-by')")
+    assert "notification" in shop.actions()
+    assert balance(customer_user) == Decimal("600")
+    entry = StoreCreditEntry.objects.get(account__user=customer_user)
+    assert (entry.amount, entry.actor_user_id) == (Decimal("600"), shop.staff.pk)
+
+
 def test_staff_without_manage_users_is_refused(shop, staff_users, customer_user):
     other = staff_users[2]  # [1] is in Saleor's manage-users group fixture
     other.user_permissions.set(permissions("manage_orders"))

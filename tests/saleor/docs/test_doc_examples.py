@@ -266,6 +266,20 @@ def _waiting_bulk_job(shop, customer_type):
     return {"id": to_global_id_or_none(job)}
 
 
+def _bulk_job_awaiting_approval(shop, customer_type):
+    """A job above the threshold another staff member started."""
+    configure(approval_threshold="USD:1")
+    _bulk(shop, customer_type)
+    maker = get_user_model().objects.create(email="maker@example.com", is_staff=True)
+    job, _ = bulk_jobs.start_job(
+        bulk_jobs.Selection.of(customer_type_ids=[customer_type.pk]),
+        bulk_jobs.validate_request("5.00", "USD", actor=Actor.staff(maker)),
+        "vip-list",
+    )
+    assert job.status == "awaiting_approval"
+    return {"id": to_global_id_or_none(job)}
+
+
 def _refund(shop):
     return {"id": shop.order_paid_partly_with_credit()}
 
@@ -348,6 +362,9 @@ SCENARIOS = {
     "BulkJob": ("staff", lambda shop, customer_type, **_: _bulk_job(shop, customer_type), None),
     "BulkJobs": ("staff", lambda shop, customer_type, **_: _bulk_job(shop, customer_type) and {}, None),
     "CancelBulkJob": ("staff", lambda shop, customer_type, **_: _waiting_bulk_job(shop, customer_type), "storeCreditBulkJobCancel"),
+    "BulkJobsAwaitingApproval": ("staff", lambda shop, customer_type, **_: _bulk_job_awaiting_approval(shop, customer_type) and {}, None),
+    "ApproveBulkJob": ("staff", lambda shop, customer_type, **_: _bulk_job_awaiting_approval(shop, customer_type), "storeCreditBulkJobApprove"),
+    "RejectBulkJob": ("staff", lambda shop, customer_type, **_: _bulk_job_awaiting_approval(shop, customer_type), "storeCreditBulkJobReject"),
     "RedeemForCustomer": ("staff", lambda shop, gift_card, **_: _gift_card(shop, gift_card), "storeCreditRedeemGiftCard"),
     "Hold": ("staff", lambda shop, **_: _account_id(shop), "storeCreditAccountUpdate"),
     "Pending": ("staff", lambda shop, **_: _pending_withdrawal(shop) and {}, None),

@@ -28,7 +28,7 @@ from saleor.graphql.tests.utils import get_graphql_content_from_response
 from saleor.order.models import Order
 from saleor.permission.models import Permission
 
-from saleor_storecredit import approvals, bulk_jobs, ledger
+from saleor_storecredit import approvals, bulk_job_approvals, bulk_jobs, ledger
 from saleor_storecredit.actors import Actor
 from saleor_storecredit.config import parse_settings
 from saleor_storecredit.ledger import keys
@@ -310,6 +310,12 @@ def shop(
             Actor.staff(staff), "every-field-job", customer_user.pk
         ),
     )
+    # Above the threshold, approved by a second staff member, then run.
+    checker = django_user_model.objects.create(
+        email="checker@example.com", is_staff=True
+    )
+    checker.user_permissions.add(Permission.objects.get(codename="manage_users"))
+    low_threshold = parse_settings([{"name": "approval_threshold", "value": "USD:2"}])
     ran, _ = bulk_jobs.start_job(
         bulk_jobs.Selection.of(user_ids=[customer_user.pk, staff.pk]),
         bulk_jobs.validate_request(
@@ -318,19 +324,29 @@ def shop(
             customer_note="Spring", internal_note="VIP spring",
         ),
         "every-field-job",
+        settings=low_threshold,
     )  # fmt: skip
+    bulk_job_approvals.approve(ran, actor=Actor.staff(checker), note="Checked")
     bulk_jobs.run_job(ran.pk)
     waiting, _ = bulk_jobs.start_job(
         bulk_jobs.Selection.of(customer_type_ids=[customer_type.pk]),
         bulk_jobs.validate_request("1.00", "USD", actor=Actor.app(app)),
         "every-field-waiting",
     )
+    # Bulk jobs waiting for approval: one rejected here, two decided below.
+    big_jobs = {}
+    for key in ("rejected", "to-approve", "to-reject"):
+        big_jobs[key], _ = bulk_jobs.start_job(
+            bulk_jobs.Selection.of(user_ids=[customer_user.pk]),
+            bulk_jobs.validate_request("5.00", "USD", actor=Actor.staff(staff)),
+            f"every-field-big-{key}",
+            settings=low_threshold,
+        )
+    bulk_job_approvals.reject(
+        big_jobs["rejected"], actor=Actor.staff(checker), note="Not now"
+    )
     # Adjustments above the threshold: one approved by a second staff member,
     # two waiting (to approve and to reject below).
-    checker = django_user_model.objects.create(
-        email="checker@example.com", is_staff=True
-    )
-    checker.user_permissions.add(Permission.objects.get(codename="manage_users"))
     for amount, key, expires_at in (
         ("600", "every-field-approved", timezone.now() + timedelta(days=40)),
         ("700", "every-field-pending", ExpiresAfter(30)),
@@ -363,6 +379,8 @@ def shop(
         ),
         "bulk_job": ran,
         "waiting_bulk_job": waiting,
+        "bulk_job_to_approve": big_jobs["to-approve"],
+        "bulk_job_to_reject": big_jobs["to-reject"],
         "customer": customer_user,
         "order": order,
         "checkout": open_checkout,
@@ -470,6 +488,12 @@ def mutations(shop):
         ("checker", "storeCreditAdjustmentApprove", {
             "id": global_id("StoreCreditAdjustmentApproval", shop["pending_approval"].pk),
             "note": "ok"}),
+        ("checker", "storeCreditBulkJobApprove", {
+            "id": global_id("StoreCreditBulkJob", shop["bulk_job_to_approve"].pk),
+            "note": "ok"}),
+        ("checker", "storeCreditBulkJobReject", {
+            "id": global_id("StoreCreditBulkJob", shop["bulk_job_to_reject"].pk),
+            "note": "no"}),
         ("checker", "storeCreditAdjustmentReject", {
             "id": global_id("StoreCreditAdjustmentApproval", shop["rejected_approval"].pk),
             "note": "no"}),

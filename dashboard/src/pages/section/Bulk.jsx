@@ -6,9 +6,19 @@ import { notify } from "../../bridge";
 import { Action, Choice, ErrorBox, Field, Loading, Section, Success, TextArea } from "../../components";
 import { actorLabel, dateTime, money } from "../../format";
 import { edges, useQuery } from "../../hooks";
-import { ADJUST_REASONS, BULK_ADJUST, BULK_JOB_CANCEL, BULK_JOBS, CUSTOMER_TYPES } from "../../queries";
+import {
+  ADJUST_REASONS,
+  BULK_ADJUST,
+  BULK_JOB_APPROVE,
+  BULK_JOB_CANCEL,
+  BULK_JOB_REJECT,
+  BULK_JOBS,
+  CUSTOMER_TYPES,
+} from "../../queries";
 
 const RUNNING = ["PENDING", "RUNNING"];
+// Above the approval threshold: waits for another staff member.
+const AWAITING = "AWAITING_APPROVAL";
 const POLL_MS = 2000;
 
 export function Bulk({ state }) {
@@ -61,7 +71,17 @@ function BulkJobs({ token, locale }) {
 
 function BulkJobRow({ job, token, locale, onDone }) {
   const [errors, setErrors] = useState([]);
+  const [note, setNote] = useState("");
   const total = job.totalAmount ? money(job.totalAmount.amount, job.totalAmount.currency, locale) : "";
+  async function decide(query, field, title) {
+    try {
+      const result = await mutate(token, query, { id: job.id, note }, field);
+      notify("success", title, `${result.job.total} customers · ${result.job.status.toLowerCase().replaceAll("_", " ")}.`);
+      onDone();
+    } catch (error) {
+      setErrors(messagesOf(error));
+    }
+  }
   async function cancel() {
     try {
       const result = await mutate(token, BULK_JOB_CANCEL, { id: job.id }, "storeCreditBulkJobCancel");
@@ -84,7 +104,7 @@ function BulkJobRow({ job, token, locale, onDone }) {
     >
       <Box display="flex" justifyContent="space-between" gap={2}>
         <Text size={2} fontWeight="bold" data-testid="bulk-job-status">
-          {job.status.toLowerCase()}
+          {job.status.toLowerCase().replaceAll("_", " ")}
         </Text>
         <Text size={2} data-testid="bulk-job-progress">
           {job.done} of {job.total} customers
@@ -98,11 +118,48 @@ function BulkJobRow({ job, token, locale, onDone }) {
         {job.creditedCount} credited · {job.debitedCount} debited · {job.skippedCount} skipped · {job.failedCount} failed
         {total && ` · ${total} in total`}
       </Text>
+      {job.approvedBy && (
+        <Text size={1} color="default2" data-testid="bulk-job-approved-by">
+          approved by {actorLabel(job.approvedBy)}
+          {job.decisionNote ? ` · “${job.decisionNote}”` : ""}
+        </Text>
+      )}
+      {job.rejectedBy && (
+        <Text size={1} color="default2" data-testid="bulk-job-rejected-by">
+          rejected by {actorLabel(job.rejectedBy)}
+          {job.decisionNote ? ` · “${job.decisionNote}”` : ""}
+        </Text>
+      )}
       {job.failures.map(failure => (
         <Text key={failure.email} size={1} color="critical1" data-testid="bulk-job-failure">
           {failure.email}: {failure.message}
         </Text>
       ))}
+      {job.status === AWAITING && (
+        <Box display="flex" flexDirection="column" gap={2} data-testid="bulk-job-awaiting">
+          <Text size={1}>
+            Above the approval threshold: it starts once another staff member approves it. Whoever started it can only
+            withdraw it (Reject).
+          </Text>
+          <Field label="Note on the decision (optional)" name={`bulk-job-note-${job.id}`} value={note} onChange={setNote} />
+          <Box display="flex" gap={2}>
+            <Action
+              variant="primary"
+              onClick={() => decide(BULK_JOB_APPROVE, "storeCreditBulkJobApprove", "Bulk job approved")}
+              testId="bulk-job-approve"
+            >
+              Approve
+            </Action>
+            <Action
+              variant="error"
+              onClick={() => decide(BULK_JOB_REJECT, "storeCreditBulkJobReject", "Bulk job rejected")}
+              testId="bulk-job-reject"
+            >
+              Reject
+            </Action>
+          </Box>
+        </Box>
+      )}
       <ErrorBox messages={errors} />
       {RUNNING.includes(job.status) && (
         <Box>
@@ -152,9 +209,13 @@ function BulkForm({ token, locale, customerTypes, currencies }) {
         setPreview({ ...result, key: newKey("dashboard-bulk") });
       } else {
         // The credit is given by a background job; its progress is listed below.
-        const message = `Bulk job started for ${result.count} ${result.count === 1 ? "customer" : "customers"}: ${result.job.status.toLowerCase()}, ${result.job.done} done.`;
+        const customers = `${result.count} ${result.count === 1 ? "customer" : "customers"}`;
+        const waiting = result.job.status === AWAITING;
+        const message = waiting
+          ? `Bulk job for ${customers} is above the approval threshold: it starts once another staff member approves it.`
+          : `Bulk job started for ${customers}: ${result.job.status.toLowerCase()}, ${result.job.done} done.`;
         setDone(message);
-        notify("success", "Bulk store credit started", message);
+        notify("success", waiting ? "Bulk store credit awaits approval" : "Bulk store credit started", message);
         setPreview(null);
         window.dispatchEvent(new Event("storecredit:bulk-job-started"));
       }
@@ -208,6 +269,11 @@ function BulkForm({ token, locale, customerTypes, currencies }) {
             {preview.count} customers matched · {preview.changedCount} would change · {preview.skippedCount} would be skipped ·{" "}
             {money(preview.totalAmount.amount, preview.totalAmount.currency, locale)} in total
           </Text>
+          {preview.needsApproval && (
+            <Text as="p" size={2} data-testid="bulk-preview-needs-approval">
+              Above the approval threshold: the job will wait until another staff member approves it.
+            </Text>
+          )}
         </Box>
       )}
       <Success testId="bulk-success">{done}</Success>
