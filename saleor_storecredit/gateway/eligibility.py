@@ -219,11 +219,3 @@ def checkout_refusal(
     except StoreCreditError as error:
         return error
     return None
-
-
-def is_eligible(settings: StoreCreditSettings, **kwargs) -> bool:
-    try:
-        check_all(settings, **kwargs)
-    except StoreCreditError:
-        return False
-    return True

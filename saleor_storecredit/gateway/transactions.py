@@ -175,12 +175,17 @@ _PAID_FIELDS = (
 )
 
 
-def _paid_by_others(checkout_pk, exclude_pk) -> Decimal:
+def _paid_sum(filter=None):
+    """What items count towards paying their checkout, summed in the database."""
     paid = sum((F(field) for field in _PAID_FIELDS[1:]), F(_PAID_FIELDS[0]))
+    return Sum(paid, filter=filter)
+
+
+def _paid_by_others(checkout_pk, exclude_pk) -> Decimal:
     totals = (
         TransactionItem.objects.filter(checkout_id=checkout_pk)
         .exclude(pk=exclude_pk)
-        .aggregate(paid=Sum(paid))
+        .aggregate(paid=_paid_sum())
     )
     return totals["paid"] or Decimal(0)
 
@@ -188,16 +193,14 @@ def _paid_by_others(checkout_pk, exclude_pk) -> Decimal:
 def checkout_paid(checkout_pk, using: str = "default") -> tuple[Decimal, Decimal]:
     """(paid with store credit, paid every other way) of a checkout, in one query;
     `using` lets what only decides what to show read a replica."""
-    paid = sum((F(field) for field in _PAID_FIELDS[1:]), F(_PAID_FIELDS[0]))
     ours = Q(app_identifier=PLUGIN_ID)
     items = TransactionItem.objects.using(using).filter(checkout_id=checkout_pk)
-    totals = items.aggregate(
-        credit=Sum(paid, filter=ours), others=Sum(paid, filter=~ours)
-    )
+    totals = items.aggregate(credit=_paid_sum(ours), others=_paid_sum(~ours))
     return totals["credit"] or Decimal(0), totals["others"] or Decimal(0)
 
 
-def _paid_by_item(item: TransactionItem) -> Decimal:
+def paid_by_item(item: TransactionItem) -> Decimal:
+    """What one item counts towards paying its checkout."""
     return sum((getattr(item, field) for field in _PAID_FIELDS), Decimal(0))
 
 
@@ -589,7 +592,7 @@ def reconcile_checkout(
                 # Only releasing: the ledger locks each hold's account itself.
                 _set_held_amount(item, None, unpaid, locked)
                 process_order_or_checkout_with_transaction(item, manager, None, None)
-            paid = others + _paid_by_item(item)
+            paid = others + paid_by_item(item)
         # An app's orderCreateFromCheckout may create an unpaid order, as Saleor lets it.
         unpaid_allowed = checkout_info.channel.allow_unpaid_orders or (
             callers.operation() in _COMPLETION_CODES

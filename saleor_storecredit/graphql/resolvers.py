@@ -16,6 +16,7 @@ from ..config import PLUGIN_ID, get_settings
 from ..error_codes import StoreCreditErrorCode
 from ..exceptions import StoreCreditError
 from ..gateway import eligibility
+from ..gateway.transactions import paid_by_item
 from ..models import (
     StoreCreditAccount,
     StoreCreditAdjustmentApproval,
@@ -198,18 +199,6 @@ class CheckoutCredit:
     remaining: Decimal
 
 
-_PAID_FIELDS = (
-    "authorized_value",
-    "charged_value",
-    "authorize_pending_value",
-    "charge_pending_value",
-)
-
-
-def _paid(item) -> Decimal:
-    return sum((getattr(item, field) for field in _PAID_FIELDS), Decimal(0))
-
-
 def _request_settings(context):
     settings = getattr(context, "storecredit_settings", None)
     if settings is None:
@@ -250,10 +239,12 @@ def resolve_checkout_store_credit(root, info):
         currency = checkout.currency
         total = max(checkout_info.checkout.total.gross.amount - gift_cards, Decimal(0))
         applied = sum(
-            (_paid(item) for item in items if item.app_identifier == PLUGIN_ID),
+            (paid_by_item(item) for item in items if item.app_identifier == PLUGIN_ID),
             Decimal(0),
         )
-        remaining = max(total - sum((_paid(i) for i in items), Decimal(0)), Decimal(0))
+        remaining = max(
+            total - sum((paid_by_item(i) for i in items), Decimal(0)), Decimal(0)
+        )
         if not sees_wallet:
             return CheckoutCredit(
                 currency,
@@ -268,7 +259,7 @@ def resolve_checkout_store_credit(root, info):
         available = account.available if account is not None else Decimal(0)
         customer = _Customer(checkout.user_id, type_slug)
         paid_by_others = sum(
-            (_paid(item) for item in items if item.app_identifier != PLUGIN_ID),
+            (paid_by_item(item) for item in items if item.app_identifier != PLUGIN_ID),
             Decimal(0),
         )
         # The gateway list asks the same function (plugin.get_payment_gateways);
