@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 
 from .error_codes import StoreCreditErrorCode
 from .exceptions import InvalidAmount, StoreCreditError
+from .ledger.rules import DEFAULT_ORDER, DEFAULT_USES, USES, CreditRules, Spend
 from .ledger.validation import ExpiresAfter
 from .models import LotKind
 from .money import MAX_AMOUNT, to_decimal, validate_amount, validate_currency
@@ -72,6 +73,8 @@ ALLOW_TRANSFERS = "allow_transfers"
 STAFF_NOTIFICATION_EMAILS = "staff_notification_emails"
 EXPIRY_REMINDER_DAYS = "expiry_reminder_days"
 APPROVAL_THRESHOLD = "approval_threshold"
+CREDIT_RULES = "credit_rules"
+SPENDING_ORDER = "spending_order"
 
 _STRING = "String"  # saleor.plugins.base_plugin.ConfigurationTypeField values
 _BOOLEAN = "Boolean"
@@ -96,6 +99,8 @@ GATEWAY_DEFAULT_CONFIGURATION = [
     {"name": STAFF_NOTIFICATION_EMAILS, "value": ""},
     {"name": EXPIRY_REMINDER_DAYS, "value": "7"},
     {"name": APPROVAL_THRESHOLD, "value": ""},
+    {"name": CREDIT_RULES, "value": ""},
+    {"name": SPENDING_ORDER, "value": ""},
 ]
 
 
@@ -218,6 +223,27 @@ GATEWAY_CONFIG_STRUCTURE = {
         "another staff member approves it. A currency not listed, or empty: no "
         "approval needed.",
     ),
+    CREDIT_RULES: _field(
+        _STRING,
+        "What each kind of credit may do",
+        "Comma-separated kind:uses pairs, uses joined by + from pay, withdraw, "
+        "transfer (or none), e.g. bonus:pay, top_up:pay+withdraw, "
+        "gift_card:pay+transfer. Kinds: " + ", ".join(LotKind.values) + ". A kind "
+        "not listed keeps its default: "
+        + "; ".join(
+            f"{kind} {'+'.join(use for use in USES if use in uses) or 'none'}"
+            for kind, uses in DEFAULT_USES.items()
+        )
+        + ". Withdrawal and transfer still need to be allowed above.",
+    ),
+    SPENDING_ORDER: _field(
+        _STRING,
+        "Spending order",
+        "Comma-separated kinds in the order a payment, withdrawal or transfer "
+        "takes them (soonest expiry first within a kind); kinds not listed come "
+        "after. Empty: " + ", ".join(DEFAULT_ORDER) + " (promotional credit "
+        "first, so paid credit stays withdrawable).",
+    ),
 }
 
 DEFAULT_CONFIGURATION = GATEWAY_DEFAULT_CONFIGURATION + [
@@ -273,7 +299,18 @@ class StoreCreditSettings:
     expiry_reminder_days: int = 7
     # Currency -> largest staff adjustment made without a second staff member.
     approval_threshold: dict[str, Decimal] = field(default_factory=dict)
+    # Lot kind -> what it may do (ledger/rules.py); kinds not listed: defaults.
+    credit_rules: dict = field(default_factory=lambda: dict(DEFAULT_USES))
+    spending_order: tuple = DEFAULT_ORDER
     raw: dict = field(default_factory=dict)
+
+    @property
+    def rules(self) -> CreditRules:
+        return CreditRules(uses=self.credit_rules, order=self.spending_order)
+
+    def spend_for(self, use: str) -> Spend:
+        """What a payment, withdrawal or transfer may take under these rules."""
+        return Spend.for_use(self.rules, use)
 
     def offered_in_channel(self, channel_slug: str) -> bool:
         return not self.channels or channel_slug in self.channels
@@ -465,6 +502,41 @@ def _expiry(value) -> dict[str, int | None]:
     return days
 
 
+def _kind(text: str) -> str:
+    kind = text.strip().lower()
+    if kind not in LotKind.values:
+        raise ValueError(f"{kind!r} is not a credit kind ({', '.join(LotKind.values)})")
+    return kind
+
+
+def _credit_rules(value) -> dict:
+    uses = dict(DEFAULT_USES)
+    listed = set()
+    for item in _items(value):
+        kind_text, sep, uses_text = item.partition(":")
+        if not sep:
+            raise ValueError(f"{item!r} must be kind:uses, e.g. bonus:pay")
+        kind = _kind(kind_text)
+        if kind in listed:
+            raise ValueError(f"{kind} is listed twice")
+        listed.add(kind)
+        chosen = set()
+        for use in uses_text.split("+"):
+            use = use.strip().lower()
+            if use == "none" or not use:
+                continue
+            if use not in USES:
+                raise ValueError(f"{use!r} is not one of pay, withdraw, transfer, none")
+            chosen.add(use)
+        uses[kind] = frozenset(chosen)
+    return uses
+
+
+def _spending_order(value) -> tuple:
+    order = [_kind(item) for item in _items(value)]
+    return tuple(order) if order else DEFAULT_ORDER
+
+
 def _thresholds(value) -> dict[str, Decimal]:
     thresholds: dict[str, Decimal] = {}
     for item in _items(value):
@@ -520,6 +592,8 @@ _PARSERS = {
     STAFF_NOTIFICATION_EMAILS: _emails,
     EXPIRY_REMINDER_DAYS: lambda value: _int(value, minimum=0, maximum=3650),
     APPROVAL_THRESHOLD: _thresholds,
+    CREDIT_RULES: _credit_rules,
+    SPENDING_ORDER: _spending_order,
 }
 
 

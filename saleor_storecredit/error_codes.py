@@ -30,6 +30,11 @@ class StoreCreditErrorCode(str, Enum):
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     INVALID_EXPIRY = "invalid_expiry"
     OWN_ACCOUNT = "own_account"
+    # Credit is owed back to the shop (a refunded top-up): nothing leaves as
+    # cash or for another person until it is settled.
+    CREDIT_OWED = "credit_owed"
+    # The shop's credit rules do not let this kind of credit be used so.
+    NOT_ALLOWED_FOR_KIND = "not_allowed_for_kind"
 
     # Adjustments waiting for a second staff member (maker-checker)
     APPROVAL_NOT_FOUND = "approval_not_found"

@@ -97,7 +97,7 @@ def lock_accounts_with_entries(where: str, params, keys) -> tuple[list, dict]:
         f"WHERE account_id IN ({accounts}) AND idempotency_key = ANY(%s) "
         f"UNION ALL SELECT DISTINCT account_id, NULL::text, NULL::bigint, NULL::text "
         f"FROM {_LOT_TABLE} "
-        f"WHERE account_id IN ({accounts}) AND remaining_amount > 0 "
+        f"WHERE account_id IN ({accounts}) AND remaining_amount > held_amount "
         "AND expires_at <= %s"
     )
     keys = list(keys)

@@ -45,7 +45,27 @@ class LotKind(models.TextChoices):
     TOP_UP = "top_up", "Top-up"
     BONUS = "bonus", "Bonus"
     ADJUSTMENT = "adjustment", "Adjustment"
+    CASHBACK = "cashback", "Cashback or reward"
+    APP = "app", "App reward"
+    # Lots received by transfer before 0011 (a transfer now keeps the kind).
     TRANSFER = "transfer", "Transfer"
+
+
+class LotSource(models.TextChoices):
+    """What created a lot; `source_id` names it (order, gift card, app, ...)."""
+
+    TOP_UP = "top_up", "Top-up bought"
+    BONUS = "bonus", "Top-up bonus"
+    ORDER_REFUND = "order_refund", "Order refunded to credit"
+    GIFT_CARD = "gift_card", "Gift card redeemed"
+    TRANSFER = "transfer", "Received by transfer"
+    STAFF = "staff", "Staff"
+    BULK_JOB = "bulk_job", "Bulk job"
+    IMPORT = "import", "Import"
+    APP = "app", "App"
+    SYSTEM = "system", "System"
+    # Lots older than 0011 whose entries do not tell where they came from.
+    UNKNOWN = "unknown", "Unknown"
 
 
 class EntryKind(models.TextChoices):
@@ -57,6 +77,10 @@ class EntryKind(models.TextChoices):
     REFUND = "refund", "Refund"
     EXPIRY = "expiry", "Expiry"
     REVERSAL = "reversal", "Reversal"
+    # Credit owed back because the money that bought it went back: taken from
+    # the lots (`amount`), and what could not be taken recorded as owed
+    # (`owed_change`); later credit settles the debt (negative owed_change).
+    CLAWBACK = "clawback", "Clawback"
 
 
 class Reason(models.TextChoices):
@@ -75,6 +99,8 @@ class Reason(models.TextChoices):
     ORDER_CANCELLATION = "order_cancellation", "Order cancellation"
     ORDER_RETURN = "order_return", "Order return"
     IMPORT = "import", "Import"
+    CLAWBACK = "clawback", "Credit owed back"
+    APP_REWARD = "app_reward", "App reward"
 
 
 class ActorType(models.TextChoices):
@@ -112,6 +138,9 @@ class StoreCreditAccount(models.Model):
     currency = models.CharField(max_length=3)
     balance = _money_field(default=Decimal(0))
     held = _money_field(default=Decimal(0))
+    # Credit the customer owes back (a clawback that found too little); a cache
+    # of the entries' owed_change. Blocks withdrawals and transfers.
+    owed = _money_field(default=Decimal(0), db_default=Decimal(0))
     status = models.CharField(
         max_length=16, choices=AccountStatus.choices, default=AccountStatus.ACTIVE
     )
@@ -141,6 +170,9 @@ class StoreCreditAccount(models.Model):
                 condition=Q(held__lte=F("balance")),
                 name="storecredit_account_held_lte_balance",
             ),
+            models.CheckConstraint(
+                condition=Q(owed__gte=0), name="storecredit_account_owed_gte_0"
+            ),
             _text_limit("note", "storecredit_account_note_length"),
         ]
         indexes = [models.Index(fields=["email"], name="storecredit_account_email")]
@@ -158,7 +190,14 @@ class StoreCreditAccount(models.Model):
 
 
 class StoreCreditLot(models.Model):
-    """A parcel of credit with its own kind and expiry; debits drain lots in order."""
+    """A parcel of credit with its own kind, expiry and source; debits drain
+    lots in the shop's spending order, holds reserve parts of them.
+
+    What a lot may do (pay, be withdrawn, be sent) follows from its kind
+    (ledger/rules.py); where it came from is its source. Credit given back
+    for a payment goes back into the lots the payment took, so it keeps all
+    of these.
+    """
 
     account = models.ForeignKey(
         StoreCreditAccount, on_delete=models.PROTECT, related_name="lots"
@@ -166,9 +205,33 @@ class StoreCreditLot(models.Model):
     kind = models.CharField(max_length=32, choices=LotKind.choices)
     original_amount = _money_field()
     remaining_amount = _money_field()
+    # The part of remaining_amount reserved by open holds (sum of movements).
+    held_amount = _money_field(default=Decimal(0), db_default=Decimal(0))
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expiry_reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    # Provenance: what created the lot and its identifier there (an order,
+    # gift card, app, staff member, bulk job, import row, sending account).
+    source = models.CharField(
+        max_length=32,
+        choices=LotSource.choices,
+        default=LotSource.UNKNOWN,
+        db_default=LotSource.UNKNOWN,
+    )
+    source_id = models.CharField(max_length=64, blank=True, default="", db_default="")
+    # The order whose payment bought the lot (top-ups, bonus, refunds to
+    # credit): its refund takes the lot back first.
+    order_id = models.UUIDField(null=True, blank=True)
+    # Received by transfer: the sender's lot it came from.
+    origin_lot = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transferred_lots",
+    )
+    # Bought with money the shop received (card, bank), not given by the shop.
+    cash_backed = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ("pk",)
@@ -177,6 +240,11 @@ class StoreCreditLot(models.Model):
                 condition=Q(remaining_amount__gte=0)
                 & Q(remaining_amount__lte=F("original_amount")),
                 name="storecredit_lot_remaining_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(held_amount__gte=0)
+                & Q(held_amount__lte=F("remaining_amount")),
+                name="storecredit_lot_held_in_range",
             ),
         ]
         indexes = [
@@ -190,7 +258,16 @@ class StoreCreditLot(models.Model):
                 condition=Q(remaining_amount__gt=0, expires_at__isnull=False),
                 name="storecredit_lot_expiring",
             ),
+            models.Index(
+                fields=["order_id"],
+                condition=Q(order_id__isnull=False),
+                name="storecredit_lot_order",
+            ),
         ]
+
+    @property
+    def free_amount(self) -> Decimal:
+        return self.remaining_amount - self.held_amount
 
 
 class StoreCreditHold(models.Model):
@@ -305,6 +382,8 @@ class StoreCreditEntry(models.Model):
     held_change = _money_field(default=Decimal(0))
     balance_after = _money_field()
     held_after = _money_field(default=Decimal(0))
+    # Signed change of what the customer owes back (clawbacks and settlements).
+    owed_change = _money_field(default=Decimal(0), db_default=Decimal(0))
     lot = models.ForeignKey(
         StoreCreditLot,
         null=True,
@@ -405,6 +484,8 @@ class StoreCreditLotMovement(models.Model):
         StoreCreditLot, on_delete=models.PROTECT, related_name="movements"
     )
     amount = _money_field()
+    # What the entry reserved (+) or freed (-) of the lot for its hold.
+    held_change = _money_field(default=Decimal(0), db_default=Decimal(0))
     # The lot's expiry when it moved: a changed expiry shows in verify.
     expires_at = models.DateTimeField(null=True, blank=True)
 

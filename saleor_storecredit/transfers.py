@@ -22,8 +22,9 @@ from .error_codes import StoreCreditErrorCode
 from .exceptions import IdempotencyConflict, InsufficientFunds, StoreCreditError
 from .ledger import keys, reads
 from .ledger.operations import TransferResult
+from .ledger.rules import TRANSFER
 from .ledger.validation import validate_text
-from .ledger.writer import require_payable
+from .ledger.writer import require_no_debt, require_payable
 from .money import validate_amount, validate_currency
 
 MAX_EMAIL_LENGTH = 254
@@ -48,7 +49,8 @@ def send_credit(
 ) -> TransferResult:
     """Send credit to the active customer with this email, when the shop allows
     transfers. The credit keeps its expiry; the recipient is told."""
-    if not get_settings().allow_transfers:
+    settings = get_settings()
+    if not settings.allow_transfers:
         raise StoreCreditError(
             "Transfers are not available in this shop.",
             code=StoreCreditErrorCode.TRANSFERS_DISABLED,
@@ -62,8 +64,10 @@ def send_credit(
     earlier = _earlier_recipient(account, keys.stored(idempotency_key, actor))
     if earlier is not None:
         # A retry: the first answer again, whatever the sender's credit is now.
-        return _replay(sender, earlier, email, amount, currency, idempotency_key, note)
-    _check_sender(account, amount, currency)
+        return _replay(
+            sender, earlier, email, amount, currency, idempotency_key, note, settings
+        )
+    _check_sender(account, amount, currency, settings)
     if email and email.casefold() == (sender.email or "").casefold():
         raise StoreCreditError(
             "You cannot send store credit to yourself.",
@@ -84,6 +88,7 @@ def send_credit(
             idempotency_key=idempotency_key,
             customer_note=note,
             actor=actor,
+            rules=settings.rules,
         )
     except StoreCreditError as error:
         # The recipient was found: a refusal now (a recipient deleted or a
@@ -134,7 +139,7 @@ def _earlier_recipient(account, key):
 _NOT_A_TRANSFER = object()
 
 
-def _replay(sender, earlier, email, amount, currency, idempotency_key, note):
+def _replay(sender, earlier, email, amount, currency, idempotency_key, note, settings):
     """Answer a retry from the sender's own history, without looking anyone up:
     the same email replays the transfer, anything else reused the key."""
     recipient = getattr(earlier, "user", None)
@@ -151,19 +156,25 @@ def _replay(sender, earlier, email, amount, currency, idempotency_key, note):
         idempotency_key=idempotency_key,
         customer_note=note,
         actor=Actor.customer(sender),
+        rules=settings.rules,
     )
 
 
-def _check_sender(account, amount, currency: str) -> None:
-    """What the sender can find out about themself: standing and funds. Read
-    without a lock; the ledger checks both again under the account's lock."""
+def _check_sender(account, amount, currency: str, settings) -> None:
+    """What the sender can find out about themself: standing, what they owe
+    and what they may send. Read without a lock; the ledger checks all again
+    under the account's lock."""
     if account is None:
         raise InsufficientFunds(f"You have no store credit in {currency}.")
     require_payable(account)
-    available = reads.available_now(account)
+    require_no_debt(account)
+    available = min(
+        reads.available_now(account),
+        reads.usable(account, settings.spend_for(TRANSFER)),
+    )
     if amount > available:
         raise InsufficientFunds(
-            f"Not enough store credit: {available} {currency} available.",
+            f"Not enough store credit that can be sent: {available} {currency}.",
             field="amount",
         )
 

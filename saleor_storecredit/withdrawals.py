@@ -15,8 +15,9 @@ from .config import get_settings
 from .error_codes import StoreCreditErrorCode
 from .exceptions import StoreCreditError
 from .ledger import keys
+from .ledger.rules import WITHDRAW
 from .ledger.validation import require_not_own_account, validate_text
-from .ledger.writer import require_payable
+from .ledger.writer import require_no_debt, require_payable
 from .lock_objects import account_qs_select_for_update, withdrawal_qs_select_for_update
 from .models import Reason, StoreCreditWithdrawal, WithdrawalStatus
 from .money import validate_amount, validate_currency
@@ -47,7 +48,8 @@ def validate_note(note, field: str = "note") -> str:
 def request_withdrawal(
     user, currency, amount, *, note: str | None, idempotency_key: str
 ) -> StoreCreditWithdrawal:
-    """Hold `amount` of the customer's credit and record the request."""
+    """Hold `amount` of the customer's withdrawable credit (the kinds the
+    shop's rules let be paid out) and record the request."""
     settings = get_settings()
     if not settings.allow_withdrawals:
         raise StoreCreditError(
@@ -75,11 +77,14 @@ def request_withdrawal(
             reason=Reason.WITHDRAWAL,
             customer_note=note,
             actor=Actor.customer(user),
+            spend_from=settings.spend_for(WITHDRAW),
+            use=WITHDRAW,
         )
         withdrawal = StoreCreditWithdrawal.objects.filter(hold=hold).first()
         if withdrawal is None:
             # Under the account's lock: a refusal rolls the hold back.
             require_payable(hold.account)
+            require_no_debt(hold.account)
             withdrawal = StoreCreditWithdrawal.objects.create(
                 account_id=hold.account_id,
                 hold=hold,
@@ -150,9 +155,11 @@ def process_withdrawal(
                 field="id",
             )
         if action != REJECT:
-            # Paying out (or promising to) an account on hold or refused is
-            # what the hold is there to stop; rejecting gives the credit back.
+            # Paying out (or promising to) an account on hold, refused or
+            # owing credit back is what those are there to stop; rejecting
+            # gives the credit back (and settles what is owed from it).
             require_payable(withdrawal.account)
+            require_no_debt(withdrawal.account)
         key = keys.withdrawal(withdrawal.pk, action)
         if action == REJECT:
             ledger.release(

@@ -12,6 +12,7 @@ from ..config import StoreCreditSettings
 from ..error_codes import StoreCreditErrorCode
 from ..exceptions import AccountOnHold, InsufficientFunds, StoreCreditError
 from ..ledger import reads
+from ..ledger.rules import PAY
 from ..models import StoreCreditAccount
 
 
@@ -155,7 +156,7 @@ def check_all(
     check_total(settings, total, currency)
     check_funds(
         settings,
-        available=account.available if account is not None else Decimal(0),
+        available=reads.usable(account, settings.spend_for(PAY)),
         amount_due=total,
         currency=currency,
         full_payment=full_payment,
@@ -203,7 +204,7 @@ def check_checkout(
         )
     check_funds(
         settings,
-        available=(account.available if account is not None else Decimal(0)) + applied,
+        available=reads.usable(account, settings.spend_for(PAY)) + applied,
         amount_due=unpaid,
         currency=currency,
         full_payment=False,

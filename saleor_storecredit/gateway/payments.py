@@ -20,6 +20,7 @@ from ..config import PLUGIN_ID, StoreCreditSettings
 from ..error_codes import StoreCreditErrorCode
 from ..exceptions import StoreCreditError
 from ..ledger import keys, reads
+from ..ledger.rules import PAY
 from ..models import EntryKind, StoreCreditHold
 from ..notifications import notify_entry
 from . import eligibility
@@ -162,7 +163,7 @@ def process_payment(
     try:
         user, channel = _check_can_pay(settings, payment, info.amount, caller)
         if not _auto_capture(channel):
-            return _authorize(payment, user, info, caller)
+            return _authorize(settings, payment, user, info, caller)
         entry = ledger.debit(
             user,
             info.amount,
@@ -171,6 +172,7 @@ def process_payment(
             reference=_reference(payment),
             customer_note=settings.display_name,
             actor=_actor(caller, user),
+            rules=settings.rules,
         )
     except StoreCreditError as error:
         return _response(info, TransactionKind.CAPTURE, error=error)
@@ -181,7 +183,9 @@ def _actor(caller: Caller, user) -> Actor:
     return Actor.app(caller.app) if caller.is_app else Actor.customer(user)
 
 
-def _authorize(payment: Payment, user, info: PaymentData, caller) -> GatewayResponse:
+def _authorize(
+    settings, payment: Payment, user, info: PaymentData, caller
+) -> GatewayResponse:
     hold = ledger.authorize(
         user,
         info.amount,
@@ -189,6 +193,7 @@ def _authorize(payment: Payment, user, info: PaymentData, caller) -> GatewayResp
         idempotency_key=keys.payment(payment.pk, "authorize"),
         reference=_reference(payment),
         actor=_actor(caller, user),
+        spend_from=settings.spend_for(PAY),
     )
     return _response(info, TransactionKind.AUTH, reference=f"hold:{hold.pk}")
 
@@ -199,7 +204,7 @@ def authorize_payment(
     payment = _payment(info)
     try:
         user, _channel = _check_can_pay(settings, payment, info.amount, caller)
-        return _authorize(payment, user, info, caller)
+        return _authorize(settings, payment, user, info, caller)
     except StoreCreditError as error:
         return _response(info, TransactionKind.AUTH, error=error)
 

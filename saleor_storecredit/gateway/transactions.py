@@ -53,6 +53,7 @@ from ..config import PLUGIN_ID, StoreCreditSettings
 from ..error_codes import StoreCreditErrorCode
 from ..exceptions import InsufficientFunds, NotFound, StoreCreditError
 from ..ledger import keys, reads
+from ..ledger.rules import PAY
 from ..models import StoreCreditHold
 from ..money import validate_amount
 from ..notifications import notify_entry
@@ -285,7 +286,7 @@ def apply_to_checkout(
         item = _current_item(checkout.pk)
         current = item.authorized_value if item else Decimal(0)
         unpaid = max(total - _paid_by_others(checkout.pk, getattr(item, "pk", None)), 0)
-        spendable = (account.available if account else Decimal(0)) + current
+        spendable = reads.usable(account, settings.spend_for(PAY)) + current
         target = min(unpaid, spendable)
         if wanted is not None:
             target = min(target, wanted)
@@ -311,7 +312,14 @@ def apply_to_checkout(
         if new_item:
             item = _create_item(settings, checkout, user)
         _set_held_amount(
-            item, account, target, checkout, user=user, actor=actor, new_item=new_item
+            item,
+            account,
+            target,
+            checkout,
+            settings=settings,
+            user=user,
+            actor=actor,
+            new_item=new_item,
         )
         checkout_payments_changed(item, info, lines, total, manager, user)
     return CheckoutCredit(checkout, item, info, lines)
@@ -337,7 +345,15 @@ def _create_item(settings, checkout: Checkout, user) -> TransactionItem:
 
 
 def _set_held_amount(
-    item, account, target: Decimal, checkout, *, user=None, actor=None, new_item=False
+    item,
+    account,
+    target: Decimal,
+    checkout,
+    *,
+    settings: StoreCreditSettings,
+    user=None,
+    actor=None,
+    new_item=False,
 ):
     """Make the item hold exactly `target` of `user`'s credit: authorize more
     or release some. `new_item`: the item was just created (no holds or
@@ -355,6 +371,7 @@ def _set_held_amount(
             idempotency_key=keys.transaction_item(item.token, "authorize", sequence),
             reference=reference,
             actor=actor,
+            spend_from=settings.spend_for(PAY),
         )
     elif target < current:
         _release(item, current - target, actor=actor)
@@ -590,7 +607,7 @@ def reconcile_checkout(
             unpaid = max(total - others, 0)
             if item.authorized_value > unpaid:
                 # Only releasing: the ledger locks each hold's account itself.
-                _set_held_amount(item, None, unpaid, locked)
+                _set_held_amount(item, None, unpaid, locked, settings=settings)
                 process_order_or_checkout_with_transaction(item, manager, None, None)
             paid = others + paid_by_item(item)
         # An app's orderCreateFromCheckout may create an unpaid order, as Saleor lets it.

@@ -6,12 +6,13 @@ write: every account of the batch is locked once, in primary-key order, ids are
 drawn in one statement and every table gets one pipelined insert or update.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from ..actors import NO_REFERENCE, SYSTEM, Actor, Reference
@@ -29,7 +30,14 @@ from ..models import (
 from . import keys
 from .requests import CheckedRequest, check_request
 from .validation import fingerprint, require_not_own_account
-from .writer import ENTRY_FIELDS, require_room
+from .writer import (
+    ENTRY_FIELDS,
+    Provenance,
+    default_provenance,
+    require_room,
+    settle_debt,
+    validate_provenance,
+)
 
 _LOT_FIELDS = [f for f in StoreCreditLot._meta.concrete_fields]
 
@@ -49,6 +57,8 @@ class CreditRequest:
     customer_note: str = ""
     internal_note: str = ""
     actor: Actor = SYSTEM
+    # Where the credit came from; by default what actor and reference name.
+    provenance: Provenance | None = None
 
 
 @dataclass
@@ -127,10 +137,10 @@ class _Batch:
             )
             with cursor.cursor.copy(
                 f"COPY {StoreCreditLotMovement._meta.db_table} "
-                "(entry_id, lot_id, amount, expires_at) FROM STDIN"
+                "(entry_id, lot_id, amount, held_change, expires_at) FROM STDIN"
             ) as copy:
                 for entry, lot, amount in self.movements:
-                    copy.write_row((entry.pk, lot.pk, amount, lot.expires_at))
+                    copy.write_row((entry.pk, lot.pk, amount, 0, lot.expires_at))
             accounts = list(self.accounts.values())
             cursor.execute(
                 f"UPDATE {StoreCreditAccount._meta.db_table} AS a "
@@ -171,7 +181,7 @@ def _copy(cursor, model, fields, objects) -> None:
 def checked_credit(request: CreditRequest) -> CheckedRequest:
     """A credit's arguments, validated as `ledger.credit` needs them (one place
     for single and batched credits)."""
-    return check_request(
+    checked = check_request(
         "credit",
         owner=request.owner,
         amount=request.amount,
@@ -185,6 +195,10 @@ def checked_credit(request: CreditRequest) -> CheckedRequest:
         kind=request.kind,
         expires_at=request.expires_at,
     )
+    provenance = validate_provenance(request.provenance) or default_provenance(
+        checked.actor, checked.reference
+    )
+    return replace(checked, provenance=provenance)
 
 
 def _account_ids(checked: list[CheckedRequest]) -> dict:
@@ -288,6 +302,9 @@ def credit_many(requests: list[CreditRequest]) -> list[CreditResult]:
             except StoreCreditError as error:
                 results[n].error = error
         batch.write()
+        for account in batch.accounts.values():
+            # What the customer owes back is settled from the new credit.
+            settle_debt(account)
     return results
 
 
@@ -314,6 +331,7 @@ def _credit(batch: _Batch, account, c, prior, written):
     owner = c.owner
     if not isinstance(owner, StoreCreditAccount) and getattr(owner, "email", ""):
         account.email = owner.email
+    p = c.provenance
     lot = StoreCreditLot(
         account=account,
         kind=c.kind,
@@ -321,6 +339,11 @@ def _credit(batch: _Batch, account, c, prior, written):
         remaining_amount=c.amount,
         expires_at=c.expires_at,
         created_at=batch.now,
+        source=p.source,
+        source_id=p.source_id,
+        order_id=p.order_id,
+        cash_backed=p.cash_backed,
+        origin_lot_id=p.origin_lot_id,
     )
     batch.lots.append(lot)
     entry = batch.add_entry(
@@ -348,7 +371,7 @@ EXPIRY_LOCK_TIMEOUT = "5s"
 def expire_accounts(account_ids: list[int], now: datetime) -> list[StoreCreditEntry]:
     """Book the expiry of every due lot of these accounts in one transaction;
     accounts another worker holds locked are skipped (the next run gets them).
-    Credit reserved by open holds stays, as in `expire_lots`. Waiting longer
+    The part of a lot open holds reserve stays, as in `expire_lots`. Waiting longer
     than EXPIRY_LOCK_TIMEOUT for any other row is an error (the caller leaves
     the account for the next run) instead of a stalled run."""
     batch = _Batch(now=now)
@@ -362,15 +385,13 @@ def expire_accounts(account_ids: list[int], now: datetime) -> list[StoreCreditEn
             return []
         accounts = {account.pk: account for account in locked}
         due = StoreCreditLot.objects.filter(
-            account_id__in=accounts, remaining_amount__gt=0, expires_at__lte=now
+            account_id__in=accounts,
+            remaining_amount__gt=F("held_amount"),
+            expires_at__lte=now,
         ).order_by("account_id", "expires_at", "created_at", "pk")
-        expirable = {pk: account.available for pk, account in accounts.items()}
         for lot in due:
             account = accounts[lot.account_id]
-            take = min(lot.remaining_amount, expirable[account.pk])
-            if take <= 0:
-                continue
-            expirable[account.pk] -= take
+            take = lot.free_amount
             lot.remaining_amount -= take
             batch.lot_changes.append((lot, -take))
             entry = batch.add_entry(

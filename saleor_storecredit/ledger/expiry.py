@@ -22,9 +22,8 @@ def due_account_ids(now: datetime, *, after: int = 0, limit: int = 1000) -> list
     return list(
         StoreCreditLot.objects.filter(
             account_id__gt=after,
-            remaining_amount__gt=0,
+            remaining_amount__gt=F("held_amount"),
             expires_at__lte=now,
-            account__balance__gt=F("account__held"),
         )
         .order_by("account_id")
         .values_list("account_id", flat=True)

@@ -5,7 +5,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from ..actors import NO_REFERENCE, SYSTEM, Actor, Reference
@@ -17,12 +16,12 @@ from ..models import (
     Reason,
     StoreCreditEntry,
     StoreCreditHold,
-    StoreCreditLot,
 )
 from ..money import validate_amount
 from . import keys
 from .locking import lock_account, lock_hold, replay
 from .requests import check_request
+from .rules import ANY, PAY, Spend
 from .validation import (
     fingerprint,
     validate_actor,
@@ -31,10 +30,16 @@ from .validation import (
 )
 from .writer import (
     append,
+    change_lot,
+    free_lots,
+    hold_lots,
     require_account,
     require_available,
     require_spendable,
+    require_use_available,
+    settle_debt,
     spendable,
+    take_parts,
 )
 
 # How long a hold outlives the expiry of the credit it reserves: time to finish
@@ -53,11 +58,15 @@ def authorize(
     customer_note: str = "",
     internal_note: str = "",
     actor: Actor = SYSTEM,
+    spend_from: Spend = ANY,
+    use: str = PAY,
 ) -> StoreCreditHold:
     """Reserve credit for a later capture; the balance stays, `available` drops.
 
-    The hold's deadline (`expires_at`) is HOLD_AFTER_EXPIRY past the expiry of
-    the credit it keeps (see hold_deadline); a withdrawal's hold has none.
+    The hold reserves parts of lots `spend_from` allows, in its order (a
+    withdrawal only withdrawable kinds); its capture takes exactly those. The
+    hold's deadline (`expires_at`) is HOLD_AFTER_EXPIRY past the soonest expiry
+    of the credit it keeps (see hold_deadline); a withdrawal's hold has none.
     """
     r = check_request(
         "authorize",
@@ -80,6 +89,8 @@ def authorize(
         account = spendable(require_account(account, r.currency))
         require_spendable(account)
         require_available(account, r.amount)
+        require_use_available(account, r.amount, spend_from, use)
+        parts = free_lots(account, r.amount, spend_from)
         hold_reference = {
             k: v for k, v in r.reference.as_fields().items() if k != "gift_card_id"
         }
@@ -87,9 +98,11 @@ def authorize(
             account=account,
             amount=r.amount,
             reason=r.reason,
-            expires_at=hold_deadline(account, r.amount, r.reason),
+            expires_at=hold_deadline(parts, r.reason),
             **hold_reference,
         )
+        for lot, part in parts:
+            change_lot(lot, Decimal(0), part)
         append(
             account,
             kind=EntryKind.AUTHORIZATION,
@@ -103,33 +116,22 @@ def authorize(
             customer_note=r.customer_note,
             internal_note=r.internal_note,
             hold=hold,
+            movements=[(lot, Decimal(0), part) for lot, part in parts],
         )
         return hold
 
 
-def hold_deadline(account, amount: Decimal, reason: str):
-    """When a new hold of `amount` ends at the latest: HOLD_AFTER_EXPIRY after
-    the moment the account's holds, this one included, start keeping expired
-    credit alive. Held credit is the credit that expires last (expiry takes
-    what is not held, soonest first), so that moment is the expiry of the lot
-    at which the credit expiring last, counted back, covers the holds. None when
-    credit that never expires covers them, and for withdrawals (staff settle
-    them; their credit expires once settled)."""
+def hold_deadline(parts, reason: str):
+    """When a hold of these lot parts ends at the latest: HOLD_AFTER_EXPIRY
+    after the soonest expiry among them (from then on it would keep expired
+    credit alive). None when none of them expires, and for withdrawals (staff
+    settle them; their credit expires once settled)."""
     if reason == Reason.WITHDRAWAL:
         return None
-    needed = account.held + amount
-    lots = (
-        StoreCreditLot.objects.filter(account_id=account.pk, remaining_amount__gt=0)
-        .order_by(F("expires_at").desc(nulls_first=True), "-created_at", "-pk")
-        .values_list("remaining_amount", "expires_at")
-    )
-    for remaining, expires_at in lots.iterator():
-        needed -= remaining
-        if needed <= 0:
-            if expires_at is None:
-                return None
-            return max(expires_at, timezone.now()) + HOLD_AFTER_EXPIRY
-    return None
+    expiries = [lot.expires_at for lot, _ in parts if lot.expires_at is not None]
+    if not expiries:
+        return None
+    return max(min(expiries), timezone.now()) + HOLD_AFTER_EXPIRY
 
 
 def _hold_reference(hold: StoreCreditHold, extra: Reference | None) -> Reference:
@@ -205,12 +207,24 @@ def _settle_hold(
             return replayed
         amount = _hold_amount(hold, amount)
         reference = _hold_reference(hold, reference)
+        reserved = hold_lots(hold)
         if operation == "capture":
             hold.captured_amount += amount
-            kind, balance_change, spend = EntryKind.CAPTURE, -amount, amount
+            kind, balance_change = EntryKind.CAPTURE, -amount
+            # What is captured comes from the lots the hold reserved, in
+            # spending order; a release frees the rest, last ones first.
+            parts = take_parts(reserved, amount)
+            movements = [(lot, -part, -part) for lot, part in parts]
         else:
             hold.released_amount += amount
-            kind, balance_change, spend = EntryKind.RELEASE, Decimal(0), None
+            kind, balance_change = EntryKind.RELEASE, Decimal(0)
+            parts = take_parts(list(reversed(reserved)), amount)
+            movements = [(lot, Decimal(0), -part) for lot, part in parts]
+        if sum((part for _, part in parts), Decimal(0)) != amount:
+            # Holds always reserve their remaining amount in lots.
+            raise RuntimeError(f"Store-credit hold {hold.pk} lots do not cover it")
+        for lot, change, held in movements:
+            change_lot(lot, change, held)
         _close_hold_if_done(hold, reference)
         entry = append(
             account,
@@ -224,12 +238,16 @@ def _settle_hold(
             reference=reference,
             customer_note=customer_note,
             internal_note=internal_note,
-            spend=spend,
+            movements=movements,
             hold=hold,
         )
         # Credit that expired while this hold kept it expires now that the
-        # hold no longer does (what was captured is spent, not expired).
+        # hold no longer does (what was captured is spent, not expired); what
+        # the customer owes back is settled from what it freed.
+        account.has_due_lots = True
         spendable(account)
+        if operation == "release":
+            settle_debt(account)
         return entry
 
 

@@ -82,6 +82,11 @@ def expiry(lot_id: int, entry_number: int) -> IdempotencyKey:
     return _system("expiry", lot_id, "entry", entry_number)
 
 
+def debt_settled(account_id: int, entry_number: int) -> IdempotencyKey:
+    """Settling owed credit: unique by the account's entry count."""
+    return _system("debt-settled", account_id, "entry", entry_number)
+
+
 def transfer_received(source_account_id: int, sent_key: str) -> IdempotencyKey:
     """The recipient's side of a transfer: derived from the sender's stored key."""
     digest = hashlib.sha256(f"{source_account_id}:{sent_key}".encode()).hexdigest()

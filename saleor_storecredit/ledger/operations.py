@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from ..actors import NO_REFERENCE, SYSTEM, Actor, Reference
 from ..error_codes import StoreCreditErrorCode
@@ -25,34 +25,45 @@ from ..lock_objects import BY_IDS, OF_ENTRY, lock_accounts_with_entries
 from ..models import (
     EntryKind,
     LotKind,
+    LotSource,
     Reason,
     StoreCreditAccount,
     StoreCreditEntry,
     StoreCreditLot,
+    StoreCreditLotMovement,
 )
 from ..money import validate_amount, validate_currency
 from . import keys
 from .batches import CreditRequest, checked_credit
 from .locking import account_id, account_not_found, lock_account, replay
 from .requests import check_request
+from .rules import ANY, PAY, TRANSFER, CreditRules, Spend
 from .validation import (
     fingerprint,
+    require_not_own_account,
     validate_actor,
     validate_id,
     validate_notes,
     validate_owner,
 )
 from .writer import (
+    Provenance,
+    add_lot,
     append,
     change_lot,
     credit_locked,
     debit_locked,
+    free_lots,
     require_account,
     require_available,
+    require_no_debt,
     require_payable,
     require_room,
     require_spendable,
+    require_use_available,
+    settle_debt,
     spendable,
+    take_parts,
 )
 
 
@@ -75,10 +86,14 @@ def credit(
     customer_note: str = "",
     internal_note: str = "",
     actor: Actor = SYSTEM,
+    provenance: Provenance | None = None,
 ) -> StoreCreditEntry:
     """Add credit as a new lot; creates the customer's account on first credit.
 
-    Accounts on hold still receive credit: a hold stops spending, not receiving.
+    The lot records where the credit came from (`provenance`; by default the
+    gift card, app or staff member the request names). Accounts on hold still
+    receive credit: a hold stops spending, not receiving. What the customer
+    owes back is settled from the new credit first.
     """
     c = checked_credit(
         CreditRequest(
@@ -93,6 +108,7 @@ def credit(
             customer_note=customer_note,
             internal_note=internal_note,
             actor=actor,
+            provenance=provenance,
         )
     )
     owner, currency, amount, key = c.owner, c.currency, c.amount, c.key
@@ -113,6 +129,7 @@ def credit(
             reference=c.reference,
             customer_note=c.customer_note,
             internal_note=c.internal_note,
+            provenance=c.provenance,
         )
 
 
@@ -127,8 +144,10 @@ def debit(
     customer_note: str = "",
     internal_note: str = "",
     actor: Actor = SYSTEM,
+    rules: CreditRules | None = None,
 ) -> StoreCreditEntry:
-    """Spend available credit at once (no hold). Refused while the account is on hold."""
+    """Spend available credit at once (no hold), only of kinds that may pay
+    under `rules`. Refused while the account is on hold."""
     r = check_request(
         "debit",
         owner=owner,
@@ -158,11 +177,23 @@ def debit(
             reference=r.reference,
             customer_note=r.customer_note,
             internal_note=r.internal_note,
+            spend_from=Spend.for_use(rules, PAY),
         )
 
 
 _PAYMENT_FIELDS = ("transaction_id", "payment_id", "order_id", "checkout_id")
 _PAYMENT_KINDS = (EntryKind.DEBIT, EntryKind.CAPTURE, EntryKind.REFUND)
+# Debits that name an order but pay nothing: a staff correction, credit owed
+# back before 0011 (a taken-back top-up), a withdrawal or transfer.
+_NOT_PAYMENTS = (
+    Reason.ADJUSTMENT,
+    Reason.TOP_UP,
+    Reason.BONUS,
+    Reason.TRANSFER,
+    Reason.WITHDRAWAL,
+    Reason.EXPIRY,
+    Reason.CLAWBACK,
+)
 
 
 def payment_entries(account, reference: Reference) -> list[StoreCreditEntry]:
@@ -187,15 +218,24 @@ def payment_entries(account, reference: Reference) -> list[StoreCreditEntry]:
                 named |= Q(**{f"{field}__in": values})
         if not named:
             return []
-        entries = StoreCreditEntry.objects.filter(
-            Q(kind__in=_PAYMENT_KINDS)
-            | Q(
+        entries = (
+            StoreCreditEntry.objects.filter(
+                Q(kind__in=_PAYMENT_KINDS)
+                | Q(
+                    kind=EntryKind.REVERSAL,
+                    reversed_entry__kind__in=[EntryKind.DEBIT, EntryKind.REFUND],
+                ),
+                named,
+                account=account,
+            )
+            .exclude(pk__in=found)
+            .exclude(kind=EntryKind.DEBIT, reason__in=_NOT_PAYMENTS)
+            .exclude(
                 kind=EntryKind.REVERSAL,
-                reversed_entry__kind__in=[EntryKind.DEBIT, EntryKind.REFUND],
-            ),
-            named,
-            account=account,
-        ).exclude(pk__in=found)
+                reversed_entry__kind=EntryKind.DEBIT,
+                reason__in=_NOT_PAYMENTS,
+            )
+        )
         grew = False
         for entry in entries:
             found[entry.pk] = entry
@@ -225,18 +265,19 @@ def refund(
     *,
     idempotency_key: str,
     reference: Reference,
-    kind: str = LotKind.REFUND,
     reason: str = Reason.REFUND,
-    expires_at: datetime | None = None,
     customer_note: str = "",
     internal_note: str = "",
     actor: Actor = SYSTEM,
 ) -> StoreCreditEntry:
     """Give back credit that was spent for a payment, never more than was spent.
 
-    The bound belongs to the payment: refunds naming any of its identifiers
-    (transaction, payment, order, checkout) share it. Accounts on hold still
-    receive refunds.
+    The credit goes back into the lots the payment took, so it keeps their
+    kind, expiry and source: a bonus comes back as bonus, expiring when it
+    did (credit past its expiry by then expires at once). A partial refund
+    gives back the lots in the order they were spent. The bound belongs to
+    the payment: refunds naming any of its identifiers (transaction, payment,
+    order, checkout) share it. Accounts on hold still receive refunds.
     """
     r = check_request(
         "refund",
@@ -249,8 +290,10 @@ def refund(
         reference=reference,
         customer_note=customer_note,
         internal_note=internal_note,
-        kind=kind,
-        expires_at=expires_at,
+        # Fingerprinted as before 0011 (when a refund was a new lot of this
+        # kind), so a retry of an older refund is still a retry.
+        kind=LotKind.REFUND,
+        expires_at=None,
     )
     if r.reference.refund_key() is None:
         raise StoreCreditError(
@@ -262,7 +305,8 @@ def refund(
         account, prior = lock_account(r.owner, r.currency, r.key)
         if replayed := replay(account, prior, r.key, r.fingerprint):
             return replayed
-        refundable = refundable_amount(account, r.reference)
+        entries = payment_entries(account, r.reference)
+        refundable = max(-sum((e.amount for e in entries), Decimal(0)), Decimal(0))
         if r.amount > refundable:
             raise StoreCreditError(
                 f"At most {refundable} {r.currency} can be refunded to store credit "
@@ -270,20 +314,52 @@ def refund(
                 code=StoreCreditErrorCode.REFUND_EXCEEDS_CAPTURED,
                 field="amount",
             )
-        return credit_locked(
+        require_not_own_account(r.actor, account.user_id)
+        require_room(account, r.amount)
+        movements = take_parts(spent_lots(entries), r.amount)
+        if sum((part for _, part in movements), Decimal(0)) != r.amount:
+            # The payment's entries always name the lots they took.
+            raise RuntimeError(f"Payment lots of account {account.pk} do not cover it")
+        for lot, part in movements:
+            change_lot(lot, part)
+        entry = append(
             account,
-            r.amount,
-            entry_kind=EntryKind.REFUND,
-            lot_kind=r.kind,
+            kind=EntryKind.REFUND,
             reason=r.reason,
-            expires_at=r.expires_at,
+            amount=r.amount,
             key=r.key,
             fingerprint=r.fingerprint,
             actor=r.actor,
             reference=r.reference,
             customer_note=r.customer_note,
             internal_note=r.internal_note,
+            movements=movements,
+            lot=movements[0][0],
         )
+        account.has_due_lots = True
+        spendable(account)
+        settle_debt(account)
+        return entry
+
+
+def spent_lots(entries) -> list:
+    """(lot, amount) the entries took and did not give back, per lot, in the
+    order they were taken."""
+    net: dict[int, Decimal] = {}
+    first: dict[int, int] = {}
+    for lot_id, amount, pk in StoreCreditLotMovement.objects.filter(
+        entry__in=[e.pk for e in entries]
+    ).values_list("lot_id", "amount", "pk"):
+        net[lot_id] = net.get(lot_id, Decimal(0)) - amount
+        if amount < 0:
+            first[lot_id] = min(first.get(lot_id, pk), pk)
+    lots = StoreCreditLot.objects.in_bulk(
+        [lot for lot, part in net.items() if part > 0]
+    )
+    return [
+        (lots[lot_id], net[lot_id])
+        for lot_id in sorted(lots, key=lambda lot_id: first.get(lot_id, 0))
+    ]
 
 
 def adjust(
@@ -367,14 +443,17 @@ def transfer(
     customer_note: str = "",
     internal_note: str = "",
     actor: Actor = SYSTEM,
+    rules: CreditRules | None = None,
 ) -> TransferResult:
     """Move available credit from one customer to another.
 
-    Both accounts are locked in primary-key order, so transfers in opposite
-    directions cannot deadlock. The received credit keeps the expiry of the lots
-    it came from (one lot per expiry), so a transfer cannot be used to dodge
-    expiry. A sender on hold or refused by staff cannot send; a recipient on
-    hold can receive.
+    Only kinds `rules` let be sent leave, in the spending order. Each lot taken
+    arrives as a lot of its own with the same kind, expiry and cash backing
+    (its source names the sender's lot), so a transfer neither dodges expiry
+    nor turns a bonus into cash. Both accounts are locked in primary-key
+    order, so transfers in opposite directions cannot deadlock. A sender on
+    hold, refused by staff or owing credit back cannot send; a recipient on
+    hold can receive (and settles what they owe from it).
     """
     sender = validate_owner(sender)
     recipient = validate_owner(
@@ -432,7 +511,11 @@ def transfer(
                 field="idempotency_key",
             )
         require_payable(spendable(source))
+        require_no_debt(source)
         require_available(source, amount)
+        spend = Spend.for_use(rules, TRANSFER)
+        require_use_available(source, amount, spend, TRANSFER)
+        require_not_own_account(actor, target.user_id)
         require_room(target, amount)
         debit_entry = append(
             source,
@@ -440,6 +523,7 @@ def transfer(
             reason=Reason.TRANSFER,
             amount=-amount,
             spend=amount,
+            spend_from=spend,
             key=key,
             fingerprint=request,
             actor=actor,
@@ -447,21 +531,30 @@ def transfer(
             customer_note=customer_note,
             internal_note=internal_note,
         )
-        expiries = [expires for _, expires, _ in debit_entry.spent_lots if expires]
-        credit_entry = credit_locked(
+        received = []
+        for lot_id, expires_at, take, kind, cash_backed in debit_entry.spent_lots:
+            origin = Provenance(
+                source=LotSource.TRANSFER,
+                source_id=str(source.pk),
+                cash_backed=cash_backed,
+                origin_lot_id=lot_id,
+            )
+            received.append((add_lot(target, take, kind, expires_at, origin), take))
+        credit_entry = append(
             target,
-            amount,
-            entry_kind=EntryKind.CREDIT,
-            lot_kind=LotKind.TRANSFER,
+            kind=EntryKind.CREDIT,
             reason=Reason.TRANSFER,
-            expires_at=min(expiries) if expiries else None,
+            amount=amount,
             key=received_key,
             fingerprint=request,
             actor=actor,
             reference=NO_REFERENCE,
             customer_note=customer_note,
             internal_note=internal_note,
+            movements=received,
+            lot=received[0][0],
         )
+        settle_debt(target)
         return TransferResult(debit=debit_entry, credit=credit_entry)
 
 
@@ -522,7 +615,7 @@ def reverse(
         movements = []
         for movement in original.lot_movements.order_by("pk"):
             lot = StoreCreditLot.objects.get(pk=movement.lot_id)
-            if lot.remaining_amount < movement.amount:
+            if lot.free_amount < movement.amount:
                 raise StoreCreditError(
                     "This credit was already spent or has expired; it cannot be "
                     "reversed.",
@@ -536,7 +629,7 @@ def reverse(
             require_room(account, -original.amount)
         for lot, change in movements:
             change_lot(lot, change)
-        return append(
+        entry = append(
             account,
             kind=EntryKind.REVERSAL,
             reason=original.reason,
@@ -549,6 +642,84 @@ def reverse(
             internal_note=internal_note,
             movements=movements,
             reversed_entry=original,
+        )
+        if original.amount < 0:
+            account.has_due_lots = True
+            spendable(account)
+            settle_debt(account)
+        return entry
+
+
+def claw_back(
+    owner,
+    amount,
+    currency: str,
+    *,
+    idempotency_key: str,
+    order_id,
+    reason: str = Reason.CLAWBACK,
+    customer_note: str = "",
+    internal_note: str = "",
+    actor: Actor = SYSTEM,
+) -> StoreCreditEntry:
+    """Take back credit whose money went back (a refunded top-up): first from
+    the lots the order created, then from any credit not held, in spending
+    order. What cannot be taken now is recorded as owed (`owed_change`): it
+    blocks withdrawals and transfers and is settled from holds when they are
+    released and from any later credit. Works on accounts on hold.
+    """
+    r = check_request(
+        "claw_back",
+        owner=owner,
+        amount=amount,
+        currency=currency,
+        idempotency_key=idempotency_key,
+        actor=actor,
+        reason=reason,
+        reference=Reference(order_id=order_id),
+        customer_note=customer_note,
+        internal_note=internal_note,
+    )
+    with transaction.atomic():
+        account, prior = lock_account(r.owner, r.currency, r.key)
+        if replayed := replay(account, prior, r.key, r.fingerprint):
+            return replayed
+        account = spendable(require_account(account, r.currency))
+        require_not_own_account(r.actor, account.user_id)
+        own = [
+            (lot, lot.free_amount)
+            for lot in StoreCreditLot.objects.filter(
+                account_id=account.pk,
+                order_id=order_id,
+                remaining_amount__gt=F("held_amount"),
+            ).order_by("pk")
+        ]
+        parts = take_parts(own, r.amount)
+        taken = sum((part for _, part in parts), Decimal(0))
+        if taken < r.amount:
+            chosen = {lot.pk for lot, _ in parts}
+            others = [
+                (lot, part)
+                for lot, part in free_lots(account, r.amount, ANY)
+                if lot.pk not in chosen
+            ]
+            parts += take_parts(others, r.amount - taken)
+            taken = sum((part for _, part in parts), Decimal(0))
+        for lot, part in parts:
+            change_lot(lot, -part)
+        return append(
+            account,
+            kind=EntryKind.CLAWBACK,
+            reason=r.reason,
+            amount=-taken,
+            owed_change=r.amount - taken,
+            key=r.key,
+            fingerprint=r.fingerprint,
+            actor=r.actor,
+            reference=r.reference,
+            customer_note=r.customer_note,
+            internal_note=r.internal_note,
+            movements=[(lot, -part) for lot, part in parts],
         )
 
 

@@ -14,6 +14,7 @@ from ..actors import Reference
 from ..models import (
     EntryKind,
     HoldStatus,
+    LotKind,
     StoreCreditAccount,
     StoreCreditEntry,
     StoreCreditHold,
@@ -58,11 +59,13 @@ def spendable_now(now=None):
     now = now or timezone.now()
     due = (
         StoreCreditLot.objects.filter(
-            account_id=OuterRef("pk"), remaining_amount__gt=0, expires_at__lte=now
+            account_id=OuterRef("pk"),
+            remaining_amount__gt=F("held_amount"),
+            expires_at__lte=now,
         )
         .order_by()
         .values("account_id")
-        .annotate(total=Sum("remaining_amount"))
+        .annotate(total=Sum(F("remaining_amount") - F("held_amount")))
         .values("total")
     )
     zero = Value(Decimal(0), output_field=_MONEY)
@@ -218,3 +221,57 @@ def order_paid_with_credit(order_id) -> bool:
         ).exists()
         or StoreCreditHold.objects.filter(order_id=order_id).exists()
     )
+
+
+def usable(account, spend, now=None) -> Decimal:
+    """What a payment, withdrawal or transfer may take of `account` now: the
+    free part of the lots `spend` allows that are not past their expiry.
+    Withdrawals and transfers find nothing while credit is owed back."""
+    if account is None or account.pk is None:
+        return Decimal(0)
+    if spend.kinds is None or set(spend.kinds) >= set(LotKind.values):
+        # Every kind: the account's own figure (the ledger books due expiry
+        # under its lock and refuses what is then missing).
+        return max(account.available, Decimal(0))
+    now = now or timezone.now()
+    lots = StoreCreditLot.objects.filter(
+        account_id=account.pk, remaining_amount__gt=F("held_amount")
+    ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    if spend.kinds is not None:
+        lots = lots.filter(kind__in=spend.kinds)
+    return lots.aggregate(total=Sum(F("remaining_amount") - F("held_amount")))[
+        "total"
+    ] or Decimal(0)
+
+
+def usable_by_purpose(account, rules, now=None) -> dict[str, Decimal]:
+    """{pay, withdraw, transfer: what can be used so now} (rules.py), in one
+    query; withdraw and transfer are 0 while credit is owed back."""
+    from .rules import USES
+
+    result = {use: Decimal(0) for use in USES}
+    if account is None or account.pk is None:
+        return result
+    now = now or timezone.now()
+    free = (
+        StoreCreditLot.objects.filter(
+            account_id=account.pk, remaining_amount__gt=F("held_amount")
+        )
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .values("kind")
+        .annotate(total=Sum(F("remaining_amount") - F("held_amount")))
+    )
+    for row in free:
+        for use in USES:
+            if rules.allows(row["kind"], use):
+                result[use] += row["total"]
+    if account.owed > 0:
+        result["withdraw"] = result["transfer"] = Decimal(0)
+    return result
+
+
+def owed_by_order(order_id) -> Decimal:
+    """Credit still owed back for the order (clawbacks less settlements)."""
+    return StoreCreditEntry.objects.filter(order_id=order_id).exclude(
+        owed_change=0
+    ).aggregate(total=Sum("owed_change"))["total"] or Decimal(0)

@@ -40,6 +40,8 @@ class CheckedRequest:
     kind: str | None
     expires_at: datetime | None
     fingerprint: str
+    # Credits only: where the new lot's credit came from (writer.Provenance).
+    provenance: object = None
 
 
 def check_request(

@@ -60,16 +60,20 @@ def test_held_credit_never_expires(customer, fund):
     assert balance_of(account) == (0, 0)
 
 
-def test_held_credit_is_served_by_other_lots_first(customer, fund):
+def test_a_hold_keeps_the_lot_it_reserves(customer, fund):
     expiring = fund(customer, "10", expires_at=in_days(1))
     fund(customer, "10")
-    ledger.authorize(customer, "10", "USD", idempotency_key="a")
+    hold = ledger.authorize(customer, "4", "USD", idempotency_key="a")
 
     (entry,) = ledger.expire_due_lots(now=in_days(2))
 
-    assert entry.amount == Decimal(-10)
+    # The hold reserved 4 of the lot that expires first: the other 6 expire.
+    assert entry.amount == Decimal(-6)
     assert entry.lot_id == expiring.lot_id
-    assert balance_of(entry.account) == (Decimal(10), Decimal(10))
+    assert balance_of(entry.account) == (Decimal(14), Decimal(4))
+    expiring.lot.refresh_from_db()
+    assert expiring.lot.held_amount == Decimal(4)
+    assert hold.expires_at is not None
 
 
 def test_accounts_on_hold_still_expire(account, customer, fund):

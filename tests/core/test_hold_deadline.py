@@ -35,25 +35,28 @@ def expiries():
     )
 
 
-def test_the_deadline_follows_the_expiry_of_the_credit_the_holds_keep(customer, fund):
-    soon = fund(customer, "10", expires_at=in_days(1)).lot
+def test_the_deadline_follows_the_soonest_expiry_of_the_lots_a_hold_keeps(
+    customer, fund
+):
+    fund(customer, "10", expires_at=in_days(1))
     later_lot = fund(customer, "10", expires_at=in_days(30)).lot
     fund(customer, "10")
+    # Spending takes the soonest expiry first: the 1-day lot is gone.
+    ledger.debit(customer, "10", "USD", idempotency_key="spend")
 
-    # Held credit is the credit that expires last: 8 held is covered by credit
-    # that never expires, 13 reaches the 30-day lot, 23 the 1-day lot.
-    first = ledger.authorize(customer, "8", "USD", idempotency_key="a")
-    second = ledger.authorize(customer, "5", "USD", idempotency_key="b")
-    third = ledger.authorize(customer, "10", "USD", idempotency_key="c")
+    first = ledger.authorize(customer, "5", "USD", idempotency_key="a")
+    second = ledger.authorize(customer, "10", "USD", idempotency_key="b")
+    third = ledger.authorize(customer, "5", "USD", idempotency_key="c")
 
-    assert first.expires_at is None
+    # A hold reserves lots of its own: 5 of the 30-day lot; then the other 5
+    # and 5 that never expire; then only credit that never expires.
+    assert first.expires_at == later_lot.expires_at + HOLD_AFTER_EXPIRY
     assert second.expires_at == later_lot.expires_at + HOLD_AFTER_EXPIRY
-    assert third.expires_at == soon.expires_at + HOLD_AFTER_EXPIRY
+    assert third.expires_at is None
 
 
 def test_withdrawals_have_no_deadline(customer, fund):
-    fund(customer, "10")
-    fund(customer, "10", expires_at=in_days(1))
+    fund(customer, "20", expires_at=in_days(1))
 
     withdrawal = ledger.authorize(
         customer, "10", "USD", idempotency_key="w", reason=Reason.WITHDRAWAL
@@ -69,14 +72,13 @@ def test_expired_held_credit_expires_when_its_hold_is_released(customer, fund, l
     fund(customer, "3")
     hold = ledger.authorize(customer, "10", "USD", idempotency_key="checkout")
     later(2)
-    # While held, 10 is kept (promised before it expired); 3 of the expired
-    # lot is not held and expires.
-    assert [e.amount for e in ledger.expire_due_lots()] == [Decimal(-3)]
-    assert balance_of(hold.account) == (Decimal(10), Decimal(10))
+    # While held, the 10 it reserves is kept (promised before it expired).
+    assert ledger.expire_due_lots() == []
+    assert balance_of(hold.account) == (Decimal(13), Decimal(10))
 
     ledger.release(hold, idempotency_key="release")
 
-    assert expiries() == [Decimal(-3), Decimal(-7)]
+    assert expiries() == [Decimal(-10)]
     # What never expires stays.
     assert balance_of(hold.account) == (Decimal(3), Decimal(0))
     assert ledger.expire_due_lots() == []

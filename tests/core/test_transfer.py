@@ -46,21 +46,43 @@ def test_transfer_moves_available_credit(account, customer, other_customer):
     )
     assert result.credit.balance_after == Decimal(30)
     assert result.credit.customer_note == "Happy birthday"
-    assert result.credit.lot.kind == LotKind.TRANSFER
+    # The credit keeps its kind; its source names the sender's lot.
+    assert result.credit.lot.kind == LotKind.STORE_CREDIT
+    assert result.credit.lot.source == "transfer"
+    assert result.credit.lot.origin_lot.account == account
     received = StoreCreditAccount.objects.get(user=other_customer, currency="USD")
     assert received.email == "bob@example.com"
     assert balance_of(account) == (Decimal(70), 0)
 
 
-def test_received_credit_keeps_the_soonest_expiry(customer, other_customer, fund):
+def test_received_credit_keeps_the_expiry_of_each_lot(customer, other_customer, fund):
     fund(customer, "10")
-    soon = in_days(2)
+    soon, later = in_days(2), in_days(20)
     fund(customer, "10", expires_at=soon)
-    fund(customer, "10", expires_at=in_days(20))
+    fund(customer, "10", expires_at=later)
 
-    result = ledger.transfer(customer, other_customer, "15", "USD", idempotency_key="t")
+    result = ledger.transfer(customer, other_customer, "25", "USD", idempotency_key="t")
 
-    assert result.credit.lot.expires_at == soon
+    received = result.credit.account.lots.order_by("pk")
+    assert [(lot.remaining_amount, lot.expires_at) for lot in received] == [
+        (Decimal(10), soon),
+        (Decimal(10), later),
+        (Decimal(5), None),
+    ]
+
+
+def test_ten_expiring_and_ten_lasting_sent_leave_ten_after_expiry(
+    customer, other_customer, fund
+):
+    fund(customer, "10")
+    fund(customer, "10", expires_at=in_days(1))
+    ledger.transfer(customer, other_customer, "20", "USD", idempotency_key="t")
+
+    ledger.expire_due_lots(now=in_days(2))
+
+    received = ledger.get_account(other_customer, "USD")
+    received.refresh_from_db()
+    assert received.balance == Decimal(10)
 
 
 def test_transfer_of_credit_without_expiry_does_not_expire(
