@@ -56,6 +56,7 @@ from .ledger.validation import (
 from .models import (
     BulkJobStatus,
     LotKind,
+    LotSource,
     Reason,
     StoreCreditAccount,
     StoreCreditBulkJob,
@@ -609,6 +610,7 @@ def _credit_chunk(job, actor, job_key, chunk) -> ChunkProgress:
             customer_note=job.customer_note,
             internal_note=job.internal_note,
             actor=actor,
+            provenance=ledger.Provenance(LotSource.BULK_JOB, str(job.pk)),
         )
         for customer in chunk
     ]

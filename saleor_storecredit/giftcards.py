@@ -10,6 +10,7 @@ it: a BALANCE_ADJUSTED gift-card event and the GIFT_CARD_UPDATED webhook (after
 commit), so apps watching gift cards stay right.
 """
 
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -27,7 +28,7 @@ from saleor.plugins.manager import get_plugins_manager
 from . import ledger, notifications
 from .actors import Actor, Reference
 from .attempts import GIFT_CARD_CODES
-from .config import PLUGIN_ID
+from .config import PLUGIN_ID, get_settings
 from .error_codes import StoreCreditErrorCode
 from .exceptions import StoreCreditError
 from .ledger import keys, reads
@@ -128,6 +129,7 @@ def _redeem(user, code, actor: Actor):
             idempotency_key=key,
             kind=LotKind.GIFT_CARD,
             reason=Reason.GIFT_CARD,
+            expires_at=_expiry(gift_card),
             reference=Reference(gift_card_id=gift_card.pk),
             customer_note=f"Gift card ending {gift_card.display_code}",
             actor=actor,
@@ -135,6 +137,21 @@ def _redeem(user, code, actor: Actor):
         _empty_gift_card(gift_card, user, actor)
         notifications.notify_entry(entry)
         return entry, gift_card
+
+
+def _expiry(gift_card: GiftCard):
+    """The shop's expiry for gift-card credit (`expiry_days` gift_card:N), but
+    never later than the card itself would have expired: redeeming a card
+    does not make its value last longer."""
+    period = get_settings().expiry_for(LotKind.GIFT_CARD)
+    ends = [period.at(timezone.now())] if period else []
+    if gift_card.expiry_date is not None:
+        ends.append(
+            datetime.combine(
+                gift_card.expiry_date + timedelta(days=1), time.min, tzinfo=UTC
+            )
+        )
+    return min(ends) if ends else None
 
 
 def _check_usable(gift_card: GiftCard, user):

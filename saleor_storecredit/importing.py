@@ -25,7 +25,7 @@ from . import ledger
 from .dates import parse_moment
 from .exceptions import StoreCreditError
 from .ledger import keys
-from .models import LotKind, Reason, StoreCreditAccount
+from .models import LotKind, LotSource, Reason, StoreCreditAccount
 from .money import validate_amount, validate_currency
 
 REQUIRED_COLUMNS = ("email", "currency", "amount")
@@ -371,6 +371,9 @@ def _credit_chunk(todo, users, result, on_bad_row) -> list:
                 expires_at=row.expires_at,
                 customer_note=row.note,
                 internal_note=INTERNAL_NOTE,
+                provenance=ledger.Provenance(
+                    LotSource.IMPORT, key.rsplit(":", 2)[-2][:64]
+                ),
             )
             for row, key in todo
         ]

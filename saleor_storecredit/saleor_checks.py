@@ -13,7 +13,13 @@ from django.db import connections
 from django.utils import timezone
 
 from .config import PLUGIN_ID
-from .models import EntryKind, HoldStatus, StoreCreditEntry, StoreCreditHold
+from .models import (
+    EntryKind,
+    HoldStatus,
+    StoreCreditEntry,
+    StoreCreditHold,
+    StoreCreditLot,
+)
 from .money import quantize
 
 # A checkout deleted a moment ago may still have its credit held until the
@@ -56,6 +62,28 @@ WHERE h.status = %(active)s
 ORDER BY h.id
 """
 
+# Orders whose credit bought with money (top-ups, refunds to credit) stands
+# above what the order's lines and shipping cost, or that never existed.
+_ORDER_CREDIT_SQL = """
+SELECT e.order_id, a.currency,
+       SUM(CASE WHEN e.kind = 'credit' THEN e.amount
+                ELSE e.amount - e.owed_change END) AS standing,
+       o.id IS NOT NULL AS exists,
+       COALESCE(o.total_gross_amount, 0) AS total
+FROM {entry} e
+JOIN {account} a ON a.id = e.account_id
+LEFT JOIN {order} o ON o.id = e.order_id
+WHERE e.order_id IS NOT NULL
+  AND (e.kind = 'credit' AND (e.reason IN ('top_up', 'refund')
+        OR e.reason = 'gift_card' AND e.gift_card_id IS NULL)
+       OR e.kind = 'clawback' AND e.reason IN ('top_up', 'refund', 'gift_card'))
+  AND EXISTS (SELECT 1 FROM {lot} l WHERE l.order_id = e.order_id
+              AND l.source IN ('top_up', 'order_refund'))
+GROUP BY e.order_id, a.currency, o.id, o.total_gross_amount
+HAVING SUM(CASE WHEN e.kind = 'credit' THEN e.amount
+                ELSE e.amount - e.owed_change END) > COALESCE(o.total_gross_amount, 0)
+"""
+
 
 @dataclass
 class SaleorProblem:
@@ -89,6 +117,8 @@ def find_saleor_problems(using: str = "default", now=None) -> list[SaleorProblem
         "account": StoreCreditHold._meta.get_field(
             "account"
         ).related_model._meta.db_table,
+        "order": apps.get_model("order", "Order")._meta.db_table,
+        "lot": StoreCreditLot._meta.db_table,
     }
     params = {
         "active": HoldStatus.ACTIVE,
@@ -111,6 +141,20 @@ def find_saleor_problems(using: str = "default", now=None) -> list[SaleorProblem
                     f"still holds {quantize(held, currency)} for checkout "
                     f"{checkout_id}, which no "
                     "longer exists",
+                )
+            )
+        cursor.execute(_ORDER_CREDIT_SQL.format(**tables))
+        for order_id, currency, standing, exists, total in cursor.fetchall():
+            problems.append(
+                SaleorProblem(
+                    f"order {order_id}",
+                    currency,
+                    f"{quantize(standing, currency)} of credit bought with its money "
+                    + (
+                        f"stands, more than the order's total {quantize(total, currency)}"
+                        if exists
+                        else "stands, but the order does not exist"
+                    ),
                 )
             )
     return problems

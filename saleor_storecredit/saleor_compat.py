@@ -284,3 +284,46 @@ def register_query_costs(costs: dict):
 
     for type_name, fields in costs.items():
         COST_MAP.setdefault(type_name, {}).update(fields)
+
+
+# saleor/giftcard/const.py: the app identifier of the TransactionItems of
+# Saleor's own gift-card payment gateway (checked on 3.23.28, 3.24.0-a.0).
+GIFT_CARD_GATEWAY_ID = "saleor.io.gift-card-payment-gateway"
+
+
+def refunded_lines(order) -> tuple[dict, bool]:
+    """({order line id: quantity refunded}, whether shipping was refunded),
+    from what Saleor records of refunds by line: granted refunds that were
+    processed (status FULL) and fulfillments of refunded products (the
+    Payment API's refunds with lines). Checked on 3.23.28, 3.24.0-a.0."""
+    from django.db.models import Sum
+    from saleor.order import FulfillmentStatus, OrderGrantedRefundStatus
+    from saleor.order.models import FulfillmentLine, OrderGrantedRefundLine
+
+    quantities: dict = {}
+    granted = (
+        OrderGrantedRefundLine.objects.filter(
+            granted_refund__order_id=order.pk,
+            granted_refund__status=OrderGrantedRefundStatus.FULL,
+        )
+        .values("order_line_id")
+        .annotate(quantity=Sum("quantity"))
+    )
+    refunded = (
+        FulfillmentLine.objects.filter(
+            fulfillment__order_id=order.pk,
+            fulfillment__status__in=[
+                FulfillmentStatus.REFUNDED,
+                FulfillmentStatus.REFUNDED_AND_RETURNED,
+            ],
+        )
+        .values("order_line_id")
+        .annotate(quantity=Sum("quantity"))
+    )
+    for row in [*granted, *refunded]:
+        line = row["order_line_id"]
+        quantities[line] = quantities.get(line, 0) + row["quantity"]
+    shipping = order.granted_refunds.filter(
+        status=OrderGrantedRefundStatus.FULL, shipping_costs_included=True
+    ).exists()
+    return quantities, shipping

@@ -9,6 +9,7 @@ wrapper never raises into Saleor: a failure is logged and retried by a task.
 """
 
 import logging
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
@@ -19,11 +20,11 @@ from saleor.order.models import Order
 from saleor.payment import PaymentError, TransactionAction
 from saleor.payment.models import Payment, TransactionItem
 
-from .. import ledger
+from .. import ledger, saleor_compat
 from ..actors import Reference
 from ..config import FULLY_PAID, PLUGIN_ID, StoreCreditSettings
 from ..ledger import keys, reads
-from ..models import EntryKind, LotKind, Reason
+from ..models import EntryKind, LotKind, LotSource, Reason
 from ..money import quantize
 from ..notifications import notify_entry
 from . import transactions
@@ -55,11 +56,7 @@ def handle_order(order_pk, settings: StoreCreditSettings, manager_factory=None):
         return
     if returning or order.status in settings.refund_to_credit_statuses:
         return_credit_paid(order, manager_factory)
-    if order.status in settings.refund_to_credit_statuses:
-        refund_rest_to_credit(order, settings)
-    if settings.top_up_skus:
-        credit_top_ups(order, settings)
-    take_back_refunded_top_ups(order, settings)
+    follow_order_money(order, settings)
 
 
 # --- giving back what was paid with credit ------------------------------------------
@@ -146,47 +143,261 @@ def _expiry(settings: StoreCreditSettings, kind: str, order: Order):
     return expires_at
 
 
-def _paid_elsewhere(order: Order) -> Decimal:
+def _paid_elsewhere(order: Order) -> tuple[Decimal, Decimal]:
     """What other payment methods hold as paid for the order now (charged or
     captured, minus what they refunded), read from Saleor's own payment
-    records: the order's total charged may lag behind legacy refunds."""
+    records (the order's total charged may lag behind legacy refunds): (money
+    the shop received, of which paid by Saleor gift cards)."""
     legacy = Payment.objects.filter(order_id=order.pk, is_active=True).exclude(
         gateway=PLUGIN_ID
     ).aggregate(total=Sum("captured_amount"))["total"] or Decimal(0)
     items = TransactionItem.objects.filter(order_id=order.pk).exclude(
         app_identifier=PLUGIN_ID
-    ).aggregate(total=Sum("charged_value"))["total"] or Decimal(0)
-    return legacy + items
+    )
+    charged = items.aggregate(total=Sum("charged_value"))["total"] or Decimal(0)
+    gift = items.filter(app_identifier=saleor_compat.GIFT_CARD_GATEWAY_ID).aggregate(
+        total=Sum("charged_value")
+    )["total"] or Decimal(0)
+    return max(legacy + charged, Decimal(0)), max(gift, Decimal(0))
 
 
-def refund_rest_to_credit(order: Order, settings: StoreCreditSettings):
-    """Credit what was paid for the order by other means, once per order: the
-    customer is refunded in store credit instead of to their card."""
-    if order.user is None:
-        logger.info("Order %s has no customer account to refund to.", order.pk)
-        return
-    amount = _paid_elsewhere(order)
-    if amount <= 0:
-        return
-    _credit_once(
-        order.user,
-        quantize(amount, order.currency),
-        order.currency,
-        key=keys.order(order.pk, "refund-to-credit"),
-        kind=LotKind.REFUND,
-        reason=Reason.REFUND,
-        expires_at=_expiry(settings, LotKind.REFUND, order),
-        reference=Reference(order_id=order.pk),
-        customer_note=f"Refund of order {order.number} to store credit",
+@dataclass(frozen=True)
+class OrderMoney:
+    """What the order's money pays for now, and so what credit it backs.
+
+    Money still paid goes to what the customer keeps other than top-ups
+    (other lines, shipping) first; what is left pays for the top-up lines
+    still kept, Saleor gift-card money first (it buys gift-card credit, never
+    new money's bonus). A refund by line (granted refunds, refunded
+    fulfillments) removes that line; a refund by amount alone is taken from
+    the top-up first, as the money went back."""
+
+    paid: Decimal
+    for_top_up: Decimal
+    gift_for_top_up: Decimal
+
+    @property
+    def cash_for_top_up(self) -> Decimal:
+        return self.for_top_up - self.gift_for_top_up
+
+    @property
+    def for_the_rest(self) -> Decimal:
+        return self.paid - self.for_top_up
+
+
+def order_money(order: Order, settings: StoreCreditSettings) -> OrderMoney:
+    paid, gift = _paid_elsewhere(order)
+    refunded, shipping_refunded = saleor_compat.refunded_lines(order)
+    top_up, rest = Decimal(0), Decimal(0)
+    for line in order.lines.all():
+        if not line.quantity:
+            continue
+        kept = max(line.quantity - refunded.get(line.pk, 0), 0)
+        value = line.total_price_gross_amount * kept / line.quantity
+        if settings.top_up_skus and line.product_sku in settings.top_up_skus:
+            top_up += value
+        else:
+            rest += value
+    if not shipping_refunded:
+        rest += order.shipping_price_gross_amount
+    currency = order.currency
+    for_top_up = quantize(min(max(paid - rest, Decimal(0)), top_up), currency)
+    return OrderMoney(
+        paid=quantize(paid, currency),
+        for_top_up=for_top_up,
+        gift_for_top_up=quantize(min(gift, for_top_up), currency),
     )
 
 
-# --- top-ups ----------------------------------------------------------------------
+# --- credit that follows the order's money: top-ups, bonus, refunds to credit --
+
+
+# (reason, lot kind, plugin key trigger, whether it is bought with money)
+_TOP_UP = (Reason.TOP_UP, LotKind.TOP_UP, "top-up")
+_TOP_UP_GIFT = (Reason.GIFT_CARD, LotKind.GIFT_CARD, "top-up-gift-card")
+_BONUS = (Reason.BONUS, LotKind.BONUS, "top-up-bonus")
+_REFUND = (Reason.REFUND, LotKind.REFUND, "refund-to-credit")
+_FOLLOWED = (_TOP_UP, _TOP_UP_GIFT, _BONUS, _REFUND)
+
+
+def follow_order_money(order: Order, settings: StoreCreditSettings):
+    """Make the credit the order's money bought match that money now.
+
+    Each kind of credit the order gives (top-up bought with money, top-up
+    bought with a Saleor gift card, the bonus, a refund to credit) has a
+    target computed from the order alone; what stands in the ledger (given
+    less taken back) moves towards it: up by a credit keyed by what was given
+    so far, down by a clawback keyed by what stands. So a top-up paid again
+    after its refund is credited again, a refund to credit never pays the top-up
+    back twice, and running this twice changes nothing."""
+    if order.user is None:
+        if settings.top_up_skus or order.status in settings.refund_to_credit_statuses:
+            logger.info("Order %s has no customer account to credit.", order.pk)
+        return
+    standing = _standing(order)
+    if (
+        not settings.top_up_skus
+        and not any(standing.values())
+        and (order.status not in settings.refund_to_credit_statuses)
+    ):
+        return
+    money = order_money(order, settings)
+    targets = _targets(order, settings, money, standing)
+    for what in _FOLLOWED:
+        target = targets.get(what)
+        given, kept = standing.get(what, (Decimal(0), Decimal(0)))
+        if target is None:
+            continue
+        if target > kept:
+            _give(order, settings, what, target - kept, given)
+        elif target < kept:
+            _take_back(order, what, kept - target, kept)
+
+
+def _targets(order, settings, money: OrderMoney, standing) -> dict:
+    """What should stand of each kind of credit; None: leave it as it is."""
+    refunded_to_credit = order.status in settings.refund_to_credit_statuses
+    due = _top_up_due(order, settings)
+    targets = {}
+    for what, target in (
+        (_TOP_UP, money.cash_for_top_up),
+        (_TOP_UP_GIFT, money.gift_for_top_up),
+    ):
+        kept = standing.get(what, (Decimal(0), Decimal(0)))[1]
+        # Credit is only ever given for money received (`due`); it follows
+        # the money back down whenever that goes back.
+        targets[what] = target if due or target < kept else None
+    cash = targets[_TOP_UP]
+    if cash is None:
+        cash = standing.get(_TOP_UP, (Decimal(0), Decimal(0)))[1]
+    percent = settings.bonus_percent(cash)
+    bonus = quantize(cash * percent / 100, order.currency)
+    bonus_kept = standing.get(_BONUS, (Decimal(0), Decimal(0)))[1]
+    if refunded_to_credit:
+        # The purchase was refunded to credit: the top-up credit is that
+        # refund, its bonus goes.
+        bonus = Decimal(0)
+    targets[_BONUS] = bonus if due or bonus < bonus_kept else None
+    if refunded_to_credit:
+        # Everything else paid comes back as credit, once: what the top-up
+        # lines were paid with is already credit.
+        targets[_REFUND] = money.for_the_rest
+    elif standing.get(_REFUND, (0, 0))[1] > 0:
+        targets[_REFUND] = min(standing[_REFUND][1], money.for_the_rest)
+    return targets
+
+
+def _standing(order) -> dict:
+    """{(reason, kind, trigger): (given, still standing)} from the ledger."""
+    totals = reads.order_money_totals(order.pk)
+    standing = {}
+    for what in _FOLLOWED:
+        reason = what[0]
+        given = totals.get((EntryKind.CREDIT, reason), Decimal(0))
+        # Taken back: clawbacks (taken and owed), and the debits that took
+        # top-up credit back before 0011.
+        taken = totals.get((EntryKind.CLAWBACK, reason), Decimal(0)) + totals.get(
+            (EntryKind.DEBIT, reason), Decimal(0)
+        )
+        if given or taken:
+            standing[what] = (given, given - taken)
+    return standing
+
+
+def _give(order, settings, what, amount: Decimal, given: Decimal):
+    reason, kind, trigger = what
+    notes = {
+        _TOP_UP: f"Top-up, order {order.number}",
+        _TOP_UP_GIFT: f"Top-up paid with a gift card, order {order.number}",
+        _BONUS: f"Top-up bonus, order {order.number}",
+        _REFUND: f"Refund of order {order.number} to store credit",
+    }
+    source = {
+        _TOP_UP: LotSource.TOP_UP,
+        _TOP_UP_GIFT: LotSource.TOP_UP,
+        _BONUS: LotSource.BONUS,
+        _REFUND: LotSource.ORDER_REFUND,
+    }[what]
+    # The first credit of each kind keeps the key it had before 0011.
+    key = trigger if not given else f"{trigger}:{given}"
+    _credit_once(
+        order.user,
+        amount,
+        order.currency,
+        key=keys.order(order.pk, key),
+        kind=kind,
+        reason=reason,
+        expires_at=_expiry(settings, kind, order),
+        reference=Reference(order_id=order.pk),
+        customer_note=notes[what],
+        provenance=ledger.Provenance(
+            source,
+            str(order.pk),
+            order.pk,
+            cash_backed=what in (_TOP_UP, _REFUND),
+        ),
+    )
+
+
+def _take_back(order, what, amount: Decimal, kept: Decimal):
+    """Claw back credit whose money went back: from the order's own lots
+    first, then any credit; what is missing is owed, and the customer's open
+    holds end so that it is settled from them."""
+    reason = what[0]
+    entry = ledger.claw_back(
+        order.user,
+        amount,
+        order.currency,
+        idempotency_key=keys.order(order.pk, f"clawback:{what[2]}:{kept}"),
+        order_id=order.pk,
+        reason=reason,
+        customer_note=f"Taken back: the money for order {order.number} was returned",
+    )
+    notify_entry(entry)
+    if entry.owed_change > 0:
+        logger.warning(
+            "Order %s was refunded; %s %s of its credit is owed back.",
+            order.pk,
+            entry.owed_change,
+            order.currency,
+        )
+        end_holds_for_debt(order.user, order.currency, order.number)
+
+
+def end_holds_for_debt(user, currency: str, order_number):
+    """Release what the customer's open holds keep (withdrawal requests are
+    rejected, checkouts lose their credit) so what they owe is settled from
+    it; nothing parked in a hold dodges a clawback."""
+    from .. import withdrawals
+    from ..actors import SYSTEM
+
+    account = ledger.get_account(user, currency)
+    if account is None or account.owed <= 0:
+        return
+    for hold in reads.open_holds_of(account):
+        account = ledger.get_account(user, currency)
+        if account.owed <= 0:
+            return
+        withdrawal = reads.withdrawal_of(hold)
+        if withdrawal is not None:
+            withdrawals.process_withdrawal(
+                withdrawal.pk,
+                withdrawals.REJECT,
+                note=f"Credit is owed back for order {order_number}.",
+                actor=SYSTEM,
+            )
+        elif hold.checkout_id is not None:
+            transactions.release_checkout_credit(
+                hold.checkout_id,
+                message="Store credit is owed back to the shop.",
+            )
 
 
 def _top_up_due(order: Order, settings: StoreCreditSettings) -> bool:
     """A top-up credits once the order is paid in full and has reached one of
     the configured moments: credit is only ever given for money received."""
+    if not settings.top_up_skus:
+        return False
     if order.status in (OrderStatus.DRAFT, OrderStatus.CANCELED, OrderStatus.EXPIRED):
         return False
     if order.charge_status not in (
@@ -200,111 +411,9 @@ def _top_up_due(order: Order, settings: StoreCreditSettings) -> bool:
 
 
 def top_up_amount(order: Order, settings: StoreCreditSettings) -> Decimal:
-    """What the order's top-up lines become as credit: their price, but never
-    more than other payment methods paid for the order. Credit never buys
-    credit (checkouts with top-ups refuse it, see eligibility), and should an
-    order carry credit anyway (edited later, a SKU added to the settings after
-    the credit was applied) only the money from elsewhere is turned into
-    top-up and bonus credit."""
-    bought = order.lines.filter(product_sku__in=settings.top_up_skus).aggregate(
-        total=Sum("total_price_gross_amount")
-    )["total"] or Decimal(0)
-    return quantize(
-        max(min(bought, _paid_elsewhere(order)), Decimal(0)), order.currency
-    )
-
-
-def credit_top_ups(order: Order, settings: StoreCreditSettings):
-    """Buying N of a top-up variant credits N x its price, plus the bonus tier,
-    from what other payment methods paid."""
-    if not _top_up_due(order, settings):
-        return
-    amount = top_up_amount(order, settings)
-    if amount <= 0:
-        return
-    if order.user is None:
-        logger.warning(
-            "Top-up order %s has no customer account; nothing credited.", order.pk
-        )
-        return
-    reference = Reference(order_id=order.pk)
-    top_up = _credit_once(
-        order.user,
-        amount,
-        order.currency,
-        key=keys.order(order.pk, "top-up"),
-        kind=LotKind.TOP_UP,
-        reason=Reason.TOP_UP,
-        expires_at=_expiry(settings, LotKind.TOP_UP, order),
-        reference=reference,
-        customer_note=f"Top-up, order {order.number}",
-    )
-    # The bonus follows what was credited as top-up, however often this runs.
-    amount = top_up.amount
-    percent = settings.bonus_percent(amount)
-    bonus = quantize(amount * percent / 100, order.currency)
-    if bonus > 0:
-        _credit_once(
-            order.user,
-            bonus,
-            order.currency,
-            key=keys.order(order.pk, "top-up-bonus"),
-            kind=LotKind.BONUS,
-            reason=Reason.BONUS,
-            expires_at=_expiry(settings, LotKind.BONUS, order),
-            reference=reference,
-            customer_note=f"Top-up bonus {percent}%, order {order.number}",
-        )
-
-
-_TOP_UP_REASONS = (Reason.TOP_UP, Reason.BONUS)
-
-
-def take_back_refunded_top_ups(order: Order, settings: StoreCreditSettings):
-    """Top-up credit follows the money that bought it: when other payment
-    methods give back (part of) what they paid for a top-up order, the top-up
-    credit beyond what is still paid, and its bonus in proportion, is taken
-    back from what the customer has available. Computed from the ledger and
-    the payments alone, so changed settings never take anything back. What the
-    customer already spent stays spent (logged for staff); the next change of
-    the order tries again."""
-    if order.user is None:
-        return
-    totals = reads.order_totals(order.pk, _TOP_UP_REASONS)
-    given = totals.get((EntryKind.CREDIT, Reason.TOP_UP), Decimal(0))
-    if given <= 0:
-        return
-    bonus = totals.get((EntryKind.CREDIT, Reason.BONUS), Decimal(0))
-    taken = -sum(
-        totals.get((EntryKind.DEBIT, reason), Decimal(0)) for reason in _TOP_UP_REASONS
-    )
-    still_paid = min(max(_paid_elsewhere(order), Decimal(0)), given)
-    bonus_kept = quantize(bonus * still_paid / given, order.currency)
-    excess = (given - still_paid) + (bonus - bonus_kept) - taken
-    if excess <= 0:
-        return
-    account = ledger.get_account(order.user, order.currency)
-    amount = min(excess, account.available if account else Decimal(0))
-    if amount < excess:
-        logger.warning(
-            "Top-up order %s was refunded; %s %s of its credit was already spent "
-            "and cannot be taken back.",
-            order.pk,
-            excess - amount,
-            order.currency,
-        )
-    if amount <= 0:
-        return
-    entry = ledger.adjust(
-        order.user,
-        -amount,
-        order.currency,
-        idempotency_key=keys.order(order.pk, f"top-up-back:{given}:{taken}"),
-        reason=Reason.TOP_UP,
-        reference=Reference(order_id=order.pk),
-        customer_note=f"Top-up refunded, order {order.number}",
-    )
-    notify_entry(entry)
+    """What the order's top-up lines become as credit now: what other payment
+    methods paid for them (credit never buys credit)."""
+    return order_money(order, settings).for_top_up
 
 
 def capture_new_order(order, settings: StoreCreditSettings):

@@ -7,6 +7,7 @@ touch the ledger's tables. The modules show its structure:
 - keys.py: every idempotency key format and each caller kind's namespace;
 - locking.py: row locks in the fixed order, and replays of repeated keys;
 - writer.py: appending entries, storing balances, recording lot movements;
+- rules.py: what each kind of credit may do, and the spending order;
 - operations.py, holds.py, expiry.py, accounts.py: what callers ask for;
 - events.py: the append-only record of each step of a withdrawal;
 - batches.py: many credits or expiries in one short transaction;
@@ -23,6 +24,7 @@ from .keys import MAX_CALLER_KEY_LENGTH, MAX_KEY_LENGTH
 from .operations import (
     TransferResult,
     adjust,
+    claw_back,
     credit,
     debit,
     refund,
@@ -31,6 +33,7 @@ from .operations import (
     transfer,
 )
 from .validation import ExpiresAfter
+from .writer import Provenance
 
 __all__ = [
     "MAX_CALLER_KEY_LENGTH",
@@ -41,8 +44,10 @@ __all__ = [
     "ExpiresAfter",
     "credit_many",
     "TransferResult",
+    "Provenance",
     "adjust",
     "authorize",
+    "claw_back",
     "capture",
     "credit",
     "debit",

@@ -15,10 +15,12 @@ from ..models import (
     EntryKind,
     HoldStatus,
     LotKind,
+    Reason,
     StoreCreditAccount,
     StoreCreditEntry,
     StoreCreditHold,
     StoreCreditLot,
+    StoreCreditWithdrawal,
 )
 from ..money import DECIMAL_PLACES, MAX_DIGITS
 from .operations import payment_entries, refundable_amount
@@ -197,16 +199,39 @@ def refundable(reference: Reference) -> Decimal:
     return refundable_amount(spent.account, reference)
 
 
-def order_totals(order_id, reasons) -> dict[tuple[str, str], Decimal]:
-    """Sums of the entries with these reasons that name the order, by (kind,
-    reason); one query."""
+def order_money_totals(order_id) -> dict[tuple[str, str], Decimal]:
+    """What the order's money gave as credit and what was taken back of it,
+    by (entry kind, reason): credits given; clawbacks as taken plus owed;
+    debits that took top-up credit back before 0011. One query."""
     rows = (
-        StoreCreditEntry.objects.filter(order_id=order_id, reason__in=list(reasons))
+        StoreCreditEntry.objects.filter(
+            Q(kind=EntryKind.CREDIT)
+            | Q(kind=EntryKind.CLAWBACK)
+            | Q(kind=EntryKind.DEBIT, reason__in=[Reason.TOP_UP, Reason.BONUS]),
+            order_id=order_id,
+        )
         .values_list("kind", "reason")
-        .annotate(total=Sum("amount"))
+        .annotate(amount=Sum("amount"), owed=Sum("owed_change"))
         .order_by()
     )
-    return {(kind, reason): total for kind, reason, total in rows}
+    totals = {}
+    for kind, reason, amount, owed in rows:
+        totals[kind, reason] = amount if kind == EntryKind.CREDIT else owed - amount
+    return totals
+
+
+def open_holds_of(account) -> list[StoreCreditHold]:
+    """The account's open authorizations, oldest first."""
+    return list(
+        StoreCreditHold.objects.filter(
+            account_id=account.pk, status=HoldStatus.ACTIVE
+        ).order_by("pk")
+    )
+
+
+def withdrawal_of(hold):
+    """The withdrawal request a hold was made for, or None."""
+    return StoreCreditWithdrawal.objects.filter(hold_id=hold.pk).first()
 
 
 def order_paid_with_credit(order_id) -> bool:
