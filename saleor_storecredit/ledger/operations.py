@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 
 from ..actors import NO_REFERENCE, SYSTEM, Actor, Reference
 from ..error_codes import StoreCreditErrorCode
@@ -37,7 +37,7 @@ from . import keys
 from .batches import CreditRequest, checked_credit
 from .locking import account_id, account_not_found, lock_account, replay
 from .requests import check_request
-from .rules import ANY, PAY, TRANSFER, CreditRules, Spend
+from .rules import PAY, TRANSFER, CreditRules, Spend
 from .validation import (
     fingerprint,
     require_not_own_account,
@@ -53,7 +53,7 @@ from .writer import (
     change_lot,
     credit_locked,
     debit_locked,
-    free_lots,
+    owed_parts,
     require_account,
     require_available,
     require_no_debt,
@@ -663,10 +663,12 @@ def claw_back(
     actor: Actor = SYSTEM,
 ) -> StoreCreditEntry:
     """Take back credit whose money went back (a refunded top-up): first from
-    the lots the order created, then from any credit not held, in spending
-    order. What cannot be taken now is recorded as owed (`owed_change`): it
-    blocks withdrawals and transfers and is settled from holds when they are
-    released and from any later credit. Works on accounts on hold.
+    the lots the order created; what of those an open hold keeps is owed
+    until the hold ends (it is settled from them then); only what the customer
+    already spent is taken from other credit, paid credit first. What cannot
+    be taken now is recorded as owed (`owed_change`): it blocks withdrawals
+    and transfers and is settled from holds when they are released and from
+    any later credit. Works on accounts on hold.
     """
     r = check_request(
         "claw_back",
@@ -686,25 +688,8 @@ def claw_back(
             return replayed
         account = spendable(require_account(account, r.currency))
         require_not_own_account(r.actor, account.user_id)
-        own = [
-            (lot, lot.free_amount)
-            for lot in StoreCreditLot.objects.filter(
-                account_id=account.pk,
-                order_id=order_id,
-                remaining_amount__gt=F("held_amount"),
-            ).order_by("pk")
-        ]
-        parts = take_parts(own, r.amount)
+        parts, _ = owed_parts(account, order_id, r.amount)
         taken = sum((part for _, part in parts), Decimal(0))
-        if taken < r.amount:
-            chosen = {lot.pk for lot, _ in parts}
-            others = [
-                (lot, part)
-                for lot, part in free_lots(account, r.amount, ANY)
-                if lot.pk not in chosen
-            ]
-            parts += take_parts(others, r.amount - taken)
-            taken = sum((part for _, part in parts), Decimal(0))
         for lot, part in parts:
             change_lot(lot, -part)
         return append(

@@ -495,6 +495,33 @@ def take_parts(parts: list, amount: Decimal) -> list:
 # --- debt -------------------------------------------------------------------------
 
 
+def owed_parts(account, order_id, amount: Decimal) -> tuple[list, Decimal]:
+    """(lot, part) to take `amount` owed for `order_id` from now, and what
+    must wait: the order's own lots first; what of them open holds keep
+    waits for the holds (never taken from other credit meanwhile, which
+    would leave the order's paid credit withdrawable); what was spent comes
+    from other free credit, paid (cash-backed) credit first."""
+    own = list(
+        StoreCreditLot.objects.filter(
+            account_id=account.pk, order_id=order_id, remaining_amount__gt=0
+        ).order_by("pk")
+    )
+    parts = take_parts([(lot, lot.free_amount) for lot in own], amount)
+    left = amount - sum((part for _, part in parts), Decimal(0))
+    waiting = min(left, sum((lot.held_amount for lot in own), Decimal(0)))
+    left -= waiting
+    if left > 0:
+        chosen = {lot.pk for lot in own}
+        others = [
+            (lot, part)
+            for lot, part in free_lots(account, account.balance, ANY)
+            if lot.pk not in chosen
+        ]
+        others.sort(key=lambda pair: not pair[0].cash_backed)
+        parts += take_parts(others, left)
+    return parts, waiting
+
+
 def settle_debt(account) -> list[StoreCreditEntry]:
     """Take what the customer owes back from credit now free, oldest debt
     first, one entry per order owed for (under the account's lock)."""
@@ -503,9 +530,12 @@ def settle_debt(account) -> list[StoreCreditEntry]:
     spendable(account)
     entries = []
     for order_id, owed in open_debts(account):
-        take = min(owed, account.available)
+        parts, _ = owed_parts(account, order_id, owed)
+        take = sum((part for _, part in parts), Decimal(0))
         if take <= 0:
-            break
+            continue
+        for lot, part in parts:
+            change_lot(lot, -part)
         entries.append(
             append(
                 account,
@@ -513,12 +543,12 @@ def settle_debt(account) -> list[StoreCreditEntry]:
                 reason=Reason.CLAWBACK,
                 amount=-take,
                 owed_change=-take,
-                spend=take,
                 key=keys.debt_settled(account.pk, account.entry_count + 1),
                 fingerprint=fingerprint("settle", order=order_id, amount=take),
                 actor=SYSTEM,
                 reference=Reference(order_id=order_id),
                 customer_note="Credit owed back, settled",
+                movements=[(lot, -part) for lot, part in parts],
             )
         )
     return entries

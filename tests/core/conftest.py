@@ -8,6 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from saleor_storecredit import ledger
+from saleor_storecredit.ledger.rules import DEFAULT_RULES, WITHDRAW, Spend
 from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import (
     Reason,
@@ -44,7 +45,13 @@ def withdraw(owner, amount, key: str) -> StoreCreditWithdrawal:
     """A withdrawal request as withdrawals.py makes it (that module needs Saleor):
     the amount held, the request stored and recorded."""
     hold = ledger.authorize(
-        owner, amount, "USD", idempotency_key=key, reason=Reason.WITHDRAWAL
+        owner,
+        amount,
+        "USD",
+        idempotency_key=key,
+        reason=Reason.WITHDRAWAL,
+        spend_from=Spend.for_use(DEFAULT_RULES, WITHDRAW),
+        use=WITHDRAW,
     )
     withdrawal = StoreCreditWithdrawal.objects.create(
         account_id=hold.account_id, hold=hold, amount=hold.amount
