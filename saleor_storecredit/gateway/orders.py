@@ -185,10 +185,17 @@ class OrderMoney:
         return self.paid - self.for_top_up
 
 
-def order_money(order: Order, settings: StoreCreditSettings) -> OrderMoney:
+def order_money(
+    order: Order, settings: StoreCreditSettings, given: Decimal = Decimal(0)
+) -> OrderMoney:
+    """`given`: the top-up credit the order gave. Should no line be a top-up
+    under today's settings (the SKU was taken off the list), the money is
+    counted towards that credit first: changed settings never take anything
+    back, the money going back still does."""
     paid, gift = _paid_elsewhere(order)
     refunded, shipping_refunded = saleor_compat.refunded_lines(order)
     top_up, rest = Decimal(0), Decimal(0)
+    matched = False
     for line in order.lines.all():
         if not line.quantity:
             continue
@@ -196,10 +203,13 @@ def order_money(order: Order, settings: StoreCreditSettings) -> OrderMoney:
         value = line.total_price_gross_amount * kept / line.quantity
         if settings.top_up_skus and line.product_sku in settings.top_up_skus:
             top_up += value
+            matched = True
         else:
             rest += value
     if not shipping_refunded:
         rest += order.shipping_price_gross_amount
+    if not matched and given > 0:
+        top_up, rest = given, Decimal(0)
     currency = order.currency
     for_top_up = quantize(min(max(paid - rest, Decimal(0)), top_up), currency)
     return OrderMoney(
@@ -241,7 +251,11 @@ def follow_order_money(order: Order, settings: StoreCreditSettings):
         and (order.status not in settings.refund_to_credit_statuses)
     ):
         return
-    money = order_money(order, settings)
+    given = sum(
+        (standing.get(what, (Decimal(0),))[0] for what in (_TOP_UP, _TOP_UP_GIFT)),
+        Decimal(0),
+    )
+    money = order_money(order, settings, given)
     targets = _targets(order, settings, money, standing)
     for what in _FOLLOWED:
         target = targets.get(what)

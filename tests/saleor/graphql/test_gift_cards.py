@@ -159,3 +159,29 @@ def test_same_card_redeemed_by_two_customers_at_once_pays_once(
     assert card.current_balance_amount == Decimal(0)
     assert card.events.count() == 1
     assert find_problems() == []
+
+
+def test_gift_card_credit_expires_as_the_shop_says_and_never_after_the_card(
+    user_api_client, customer_user, make_gift_card
+):
+    from saleor_storecredit.models import StoreCreditLot
+
+    from ..plugin_config import configure
+
+    configure(expiry_days="gift_card:30")
+    lasting = make_gift_card("10")
+    soon = make_gift_card("10")
+    soon.expiry_date = date.today() + timedelta(days=3)
+    soon.save(update_fields=["expiry_date"])
+
+    assert redeem(user_api_client, lasting.code)[0] == "ok"
+    assert redeem(user_api_client, soon.code)[0] == "ok"
+
+    first, second = StoreCreditLot.objects.order_by("pk")
+    today = date.today()
+    assert first.expires_at.date() in (
+        today + timedelta(days=30),
+        today + timedelta(days=31),
+    )
+    assert second.expires_at.date() == today + timedelta(days=4)
+    assert (first.source, second.source) == ("gift_card", "gift_card")
