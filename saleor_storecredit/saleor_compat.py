@@ -294,7 +294,7 @@ GIFT_CARD_GATEWAY_ID = "saleor.io.gift-card-payment-gateway"
 def refunded_lines(order) -> tuple[dict, bool]:
     """({order line id: quantity refunded}, whether shipping was refunded),
     from what Saleor records of refunds by line: granted refunds that were
-    processed (status FULL) and fulfillments of refunded products (the
+    processed (status SUCCESS) and fulfillments of refunded products (the
     Payment API's refunds with lines). Checked on 3.23.28, 3.24.0-a.0."""
     from django.db.models import Sum
     from saleor.order import FulfillmentStatus, OrderGrantedRefundStatus
@@ -304,7 +304,7 @@ def refunded_lines(order) -> tuple[dict, bool]:
     granted = (
         OrderGrantedRefundLine.objects.filter(
             granted_refund__order_id=order.pk,
-            granted_refund__status=OrderGrantedRefundStatus.FULL,
+            granted_refund__status=OrderGrantedRefundStatus.SUCCESS,
         )
         .values("order_line_id")
         .annotate(quantity=Sum("quantity"))
@@ -324,6 +324,6 @@ def refunded_lines(order) -> tuple[dict, bool]:
         line = row["order_line_id"]
         quantities[line] = quantities.get(line, 0) + row["quantity"]
     shipping = order.granted_refunds.filter(
-        status=OrderGrantedRefundStatus.FULL, shipping_costs_included=True
+        status=OrderGrantedRefundStatus.SUCCESS, shipping_costs_included=True
     ).exists()
     return quantities, shipping

@@ -113,7 +113,7 @@ def test_refunding_only_the_top_up_line_takes_the_top_up_back(shop_order):
         order=shop_order,
         amount_value=top_up.total_price_gross_amount,
         currency=shop_order.currency,
-        status=OrderGrantedRefundStatus.FULL,
+        status=OrderGrantedRefundStatus.SUCCESS,
     )
     granted.lines.create(order_line=top_up, quantity=top_up.quantity)
 
@@ -129,7 +129,7 @@ def test_refunding_only_the_other_line_keeps_the_top_up(shop_order):
         order=shop_order,
         amount_value=other.total_price_gross_amount,
         currency=shop_order.currency,
-        status=OrderGrantedRefundStatus.FULL,
+        status=OrderGrantedRefundStatus.SUCCESS,
     )
     granted.lines.create(order_line=other, quantity=other.quantity)
 
