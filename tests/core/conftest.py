@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from saleor_storecredit import ledger
-from saleor_storecredit.ledger.rules import DEFAULT_RULES, WITHDRAW, Spend
+from saleor_storecredit.ledger.rules import WITHDRAW, Spend
 from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import (
     Reason,
@@ -41,16 +41,18 @@ def ledger_rows() -> dict:
     return {model.__name__: model.objects.count() for model in LEDGER_MODELS}
 
 
-def withdraw(owner, amount, key: str) -> StoreCreditWithdrawal:
+def withdraw(owner, amount, key: str, rules=None) -> StoreCreditWithdrawal:
     """A withdrawal request as withdrawals.py makes it (that module needs Saleor):
-    the amount held, the request stored and recorded."""
+    the amount held, the request stored and recorded. With `rules`, only the
+    kinds they let be withdrawn are held, as the shop's settings do."""
+    spend = Spend.for_use(rules, WITHDRAW) if rules else Spend.for_use(None, None)
     hold = ledger.authorize(
         owner,
         amount,
         "USD",
         idempotency_key=key,
         reason=Reason.WITHDRAWAL,
-        spend_from=Spend.for_use(DEFAULT_RULES, WITHDRAW),
+        spend_from=spend,
         use=WITHDRAW,
     )
     withdrawal = StoreCreditWithdrawal.objects.create(

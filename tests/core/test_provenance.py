@@ -28,7 +28,13 @@ from saleor_storecredit.ledger.rules import (
 from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import LotKind, LotSource, Reason
 
-from .conftest import in_days, settle_withdrawal, withdraw
+from .conftest import in_days, settle_withdrawal
+from .conftest import withdraw as withdraw_any
+
+
+def withdraw(owner, amount, key):
+    """A withdrawal under the shop's default rules."""
+    return withdraw_any(owner, amount, key, rules=DEFAULT_RULES)
 
 
 @pytest.fixture

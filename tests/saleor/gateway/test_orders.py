@@ -386,4 +386,7 @@ def test_spent_top_up_credit_stays_spent_when_the_top_up_is_refunded(
     handle_order(order.pk, get_settings())
 
     assert balance(customer_user) == (Decimal(0), Decimal(0))  # the 1.00 left
-    assert "already spent" in caplog.text
+    # What was spent is owed back: settled from the next credit.
+    assert "owed back" in caplog.text
+    account = ledger.get_account(customer_user, "USD")
+    assert account.owed == bought - 1
