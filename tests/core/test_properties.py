@@ -479,11 +479,6 @@ class Runner:
         assert ledger_rows() == rows
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the plain-Python model still spends lots as before 0011 (holds did "
-    "not reserve lots, refunds made new lots); issue 18 rewrites it",
-)
 @pytest.mark.django_db
 @settings(
     max_examples=40,
