@@ -161,13 +161,21 @@ def _paid_elsewhere(order: Order) -> tuple[Decimal, Decimal]:
     return max(legacy + charged, Decimal(0)), max(gift, Decimal(0))
 
 
+def _paid_with_credit(order: Order) -> Decimal:
+    """Store credit taken for the order and not given back."""
+    account = ledger.get_account(order.user, order.currency) if order.user else None
+    if account is None:
+        return Decimal(0)
+    return ledger.refundable_amount(account, Reference(order_id=order.pk))
+
+
 @dataclass(frozen=True)
 class OrderMoney:
     """What the order's money pays for now, and so what credit it backs.
 
     Money still paid goes to what the customer keeps other than top-ups
-    (other lines, shipping) first; what is left pays for the top-up lines
-    still kept, Saleor gift-card money first (it buys gift-card credit, never
+    (other lines, shipping; store credit paid for the order pays those
+    first) first; what is left pays for the top-up lines still kept, Saleor gift-card money first (it buys gift-card credit, never
     new money's bonus). A refund by line (granted refunds, refunded
     fulfillments) removes that line; a refund by amount alone is taken from
     the top-up first, as the money went back."""
@@ -210,6 +218,8 @@ def order_money(
         rest += order.shipping_price_gross_amount
     if not matched and given > 0:
         top_up, rest = given, Decimal(0)
+    # Credit paid what it could of the rest (it never buys credit).
+    rest = max(rest - _paid_with_credit(order), Decimal(0))
     currency = order.currency
     for_top_up = quantize(min(max(paid - rest, Decimal(0)), top_up), currency)
     return OrderMoney(
@@ -364,6 +374,7 @@ def _take_back(order, what, amount: Decimal, kept: Decimal):
         order.currency,
         idempotency_key=keys.order(order.pk, f"clawback:{what[2]}:{kept}"),
         order_id=order.pk,
+        kind=what[1],
         reason=reason,
         customer_note=f"Taken back: the money for order {order.number} was returned",
     )

@@ -657,13 +657,15 @@ def claw_back(
     *,
     idempotency_key: str,
     order_id,
+    kind: str | None = None,
     reason: str = Reason.CLAWBACK,
     customer_note: str = "",
     internal_note: str = "",
     actor: Actor = SYSTEM,
 ) -> StoreCreditEntry:
     """Take back credit whose money went back (a refunded top-up): first from
-    the lots the order created; what of those an open hold keeps is owed
+    the lots the order created (those of `kind` first); what of those an
+    open hold keeps is owed
     until the hold ends (it is settled from them then); only what the customer
     already spent is taken from other credit, paid credit first. What cannot
     be taken now is recorded as owed (`owed_change`): it blocks withdrawals
@@ -688,7 +690,7 @@ def claw_back(
             return replayed
         account = spendable(require_account(account, r.currency))
         require_not_own_account(r.actor, account.user_id)
-        parts, _ = owed_parts(account, order_id, r.amount)
+        parts, _ = owed_parts(account, order_id, r.amount, kind)
         taken = sum((part for _, part in parts), Decimal(0))
         for lot, part in parts:
             change_lot(lot, -part)

@@ -495,16 +495,17 @@ def take_parts(parts: list, amount: Decimal) -> list:
 # --- debt -------------------------------------------------------------------------
 
 
-def owed_parts(account, order_id, amount: Decimal) -> tuple[list, Decimal]:
+def owed_parts(account, order_id, amount: Decimal, kind=None) -> tuple[list, Decimal]:
     """(lot, part) to take `amount` owed for `order_id` from now, and what
     must wait: the order's own lots first; what of them open holds keep
     waits for the holds (never taken from other credit meanwhile, which
     would leave the order's paid credit withdrawable); what was spent comes
     from other free credit, paid (cash-backed) credit first."""
-    own = list(
+    own = sorted(
         StoreCreditLot.objects.filter(
             account_id=account.pk, order_id=order_id, remaining_amount__gt=0
-        ).order_by("pk")
+        ),
+        key=lambda lot: (lot.kind != kind, lot.pk),
     )
     parts = take_parts([(lot, lot.free_amount) for lot in own], amount)
     left = amount - sum((part for _, part in parts), Decimal(0))
