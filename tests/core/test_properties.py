@@ -17,8 +17,15 @@ from saleor_storecredit import ledger
 from saleor_storecredit.actors import Reference
 from saleor_storecredit.error_codes import StoreCreditErrorCode as Code
 from saleor_storecredit.exceptions import StoreCreditError
+from saleor_storecredit.ledger.rules import DEFAULT_RULES, TRANSFER
 from saleor_storecredit.ledger.verification import find_problems
-from saleor_storecredit.models import AccountStatus, StoreCreditEntry, StoreCreditLot
+from saleor_storecredit.models import (
+    AccountStatus,
+    LotKind,
+    StoreCreditEntry,
+    StoreCreditLot,
+    StoreCreditLotMovement,
+)
 
 from .conftest import ledger_rows
 
@@ -81,6 +88,12 @@ class Lot:
     remaining: Decimal
     expires: int | None  # days after the start of the example
     seq: int
+    held: Decimal = Decimal(0)  # reserved by open holds
+    kind: str = LotKind.STORE_CREDIT
+
+    @property
+    def free(self):
+        return self.remaining - self.held
 
 
 @dataclass
@@ -105,6 +118,7 @@ class Hold:
     owner: int
     remaining: Decimal
     order: int | None
+    parts: list = field(default_factory=list)  # [lot, reserved] in spending order
 
 
 @dataclass
@@ -116,7 +130,8 @@ class Entry:
     order: int | None
     reversible: bool
     reversed: bool = False
-    moved: list = field(default_factory=list)  # (lot, amount taken) of a debit
+    # (lot, amount) a debit took, or a refund put back.
+    moved: list = field(default_factory=list)
 
 
 class Model:
@@ -127,28 +142,83 @@ class Model:
         self.holds: list[Hold] = []
         self.entries: list[Entry] = []
         self.spent = {}  # (customer, order) -> spent and not given back
+        # (customer, order) -> {lot pk: [lot, taken and not given back, first seq]}
+        self.paid_lots = {}
         self.seq = 0
         self.last_moves = []
 
-    def add_lot(self, owner, pk, amount, expires):
+    def add_lot(self, owner, pk, amount, expires, kind=LotKind.STORE_CREDIT):
         self.seq += 1
-        self.accounts[owner].lots.append(Lot(pk, Decimal(amount), expires, self.seq))
+        self.accounts[owner].lots.append(
+            Lot(pk, Decimal(amount), expires, self.seq, kind=kind)
+        )
 
-    def consume(self, owner, amount, first_lot=None):
-        def order(lot):
-            return (lot.pk != first_lot, lot.expires is None, lot.expires or 0, lot.seq)
+    @staticmethod
+    def spending_order(lot):
+        rank = DEFAULT_RULES.rank(lot.kind)
+        return (rank, lot.expires is None, lot.expires or 0, lot.seq)
 
-        taken = []
-        self.last_moves = []
-        for lot in sorted(self.accounts[owner].lots, key=order):
-            take = min(lot.remaining, amount)
+    def free_of(self, owner, use):
+        return sum(
+            (
+                lot.free
+                for lot in self.accounts[owner].lots
+                if DEFAULT_RULES.allows(lot.kind, use)
+            ),
+            Decimal(0),
+        )
+
+    def free_parts(self, owner, amount, use=None):
+        """(lot, part) of the free credit `amount` takes, in spending order."""
+        parts = []
+        lots = [
+            lot
+            for lot in self.accounts[owner].lots
+            if use is None or DEFAULT_RULES.allows(lot.kind, use)
+        ]
+        for lot in sorted(lots, key=self.spending_order):
+            take = min(lot.free, amount)
             if take > 0:
-                lot.remaining -= take
+                parts.append((lot, take))
                 amount -= take
-                taken.append(lot)
-                self.last_moves.append((lot, take))
         assert amount == 0
+        return parts
+
+    def consume(self, owner, amount, use=None):
+        taken = []
+        self.last_moves = self.free_parts(owner, amount, use)
+        for lot, take in self.last_moves:
+            lot.remaining -= take
+            taken.append(lot)
         return taken
+
+    def took_for(self, owner, order, moves):
+        """A payment of `order` took these lot parts (refunds give them back)."""
+        if order is None:
+            return
+        lots = self.paid_lots.setdefault((owner, order), {})
+        for lot, take in moves:
+            self.seq += 1
+            if lot.pk in lots:
+                lots[lot.pk][1] += take
+            else:
+                lots[lot.pk] = [lot, take, self.seq]
+
+    def restore_for(self, owner, order, amount):
+        """A refund of `amount` for `order`: back into the lots it took, in
+        the order they were taken."""
+        lots = self.paid_lots.get((owner, order), {})
+        moves = []
+        for entry in sorted(lots.values(), key=lambda item: item[2]):
+            lot, net = entry[0], entry[1]
+            give = min(net, amount)
+            if give > 0:
+                lot.remaining += give
+                entry[1] -= give
+                amount -= give
+                moves.append((lot, give))
+        assert amount == 0
+        return moves
 
     def give_back(self, owner, order, amount):
         if order is not None:
@@ -179,8 +249,13 @@ def check(model, customers):
         assert (account.balance, account.held) == (expected.balance, expected.held)
         assert account.balance >= 0 and account.available >= 0
         assert account.balance == sum(e.amount for e in account.entries.all())
-        lots = dict(account.lots.values_list("pk", "remaining_amount"))
-        assert lots == {lot.pk: lot.remaining for lot in expected.lots}
+        lots = {
+            pk: (remaining, held)
+            for pk, remaining, held in account.lots.values_list(
+                "pk", "remaining_amount", "held_amount"
+            )
+        }
+        assert lots == {lot.pk: (lot.remaining, lot.held) for lot in expected.lots}
 
 
 class Runner:
@@ -281,6 +356,7 @@ class Runner:
         if done:
             result, amount = done
             self.model.consume(owner, amount)
+            self.model.took_for(owner, order, self.model.last_moves)
             self.model.give_back(owner, order, amount)
             self.entry(owner, result, order)
 
@@ -289,7 +365,10 @@ class Runner:
         if done:
             hold, amount = done
             self.model.accounts[owner].held += amount
-            self.model.holds.append(Hold(hold.pk, owner, amount, order))
+            parts = [[lot, part] for lot, part in self.model.free_parts(owner, amount)]
+            for lot, part in parts:
+                lot.held += part
+            self.model.holds.append(Hold(hold.pk, owner, amount, order, parts))
 
     def _settle(self, index, amount_case, capture):
         if not self.model.holds:
@@ -313,8 +392,22 @@ class Runner:
         self.succeed(call, call())
         hold.remaining -= amount
         account.held -= amount
+        parts = hold.parts if capture else list(reversed(hold.parts))
+        moves, left = [], amount
+        for part in parts:
+            lot, reserved = part
+            take = min(reserved, left)
+            if take <= 0:
+                continue
+            part[1] -= take
+            lot.held -= take
+            left -= take
+            if capture:
+                lot.remaining -= take
+                moves.append((lot, take))
+        assert left == 0
         if capture:
-            self.model.consume(hold.owner, amount)
+            self.model.took_for(hold.owner, hold.order, moves)
             self.model.give_back(hold.owner, hold.order, amount)
 
     def capture(self, index, amount_case):
@@ -341,9 +434,10 @@ class Runner:
         if amount > self.model.refundable(owner, order):
             return expect_refusal(Code.REFUND_EXCEEDS_CAPTURED, call)
         result = self.succeed(call, call())
-        self.model.add_lot(owner, result.lot_id, amount, None)
+        moves = self.model.restore_for(owner, order, amount)
         self.model.give_back(owner, order, -amount)
         self.entry(owner, result, order)
+        self.model.entries[-1].moved = moves
 
     def adjust(self, owner, amount_case, negative):
         account = self.model.accounts[owner]
@@ -363,7 +457,7 @@ class Runner:
         if amount > 0:
             result = self.succeed(call, call())
             account.exists = True
-            self.model.add_lot(owner, result.lot_id, amount, None)
+            self.model.add_lot(owner, result.lot_id, amount, None, LotKind.ADJUSTMENT)
             self.entry(owner, result)
             return
         if not account.exists or -amount > account.available:
@@ -393,15 +487,18 @@ class Runner:
             return expect_refusal(Code.INSUFFICIENT_FUNDS, call)
         if source.on_hold:
             return expect_refusal(Code.ACCOUNT_ON_HOLD, call)
-        if amount > source.available:
+        if amount > source.available or amount > self.model.free_of(owner, TRANSFER):
             return expect_refusal(Code.INSUFFICIENT_FUNDS, call)
         result = self.succeed(call, call())
-        taken = self.model.consume(owner, amount)
-        expiries = [lot.expires for lot in taken if lot.expires is not None]
+        self.model.consume(owner, amount, TRANSFER)
         self.model.accounts[target].exists = True
-        self.model.add_lot(
-            target, result.credit.lot_id, amount, min(expiries) if expiries else None
-        )
+        # One lot received per lot sent, with that lot's expiry.
+        received = StoreCreditLotMovement.objects.filter(
+            entry_id=result.credit.pk
+        ).order_by("pk")
+        for (sent, take), movement in zip(self.model.last_moves, received, strict=True):
+            assert movement.amount == take
+            self.model.add_lot(target, movement.lot_id, take, sent.expires, sent.kind)
         self.entry(owner, result.debit, reversible=False)
         self.entry(target, result.credit, reversible=False)
 
@@ -409,13 +506,11 @@ class Runner:
         now = self.start + timedelta(days=days, seconds=1)
         expected = 0
         for account in self.model.accounts:
-            expirable = account.available
             due = [lot for lot in account.lots if lot.expires and lot.expires <= days]
-            for lot in sorted(due, key=lambda lot: (lot.expires, lot.seq)):
-                take = min(lot.remaining, expirable)
-                if take > 0:
-                    lot.remaining -= take
-                    expirable -= take
+            for lot in due:
+                # What a hold reserves stays until the hold ends.
+                if lot.free > 0:
+                    lot.remaining = lot.held
                     expected += 1
         assert len(ledger.expire_due_lots(now=now)) == expected
 
@@ -442,16 +537,25 @@ class Runner:
             for lot, take in entry.moved:  # back into the lots it came from
                 lot.remaining += take
             self.model.give_back(entry.owner, order, entry.amount)
+            self.model.took_for(
+                entry.owner, order, [(lot, -take) for lot, take in entry.moved]
+            )
         else:
-            (lot,) = [lot for lot in account.lots if lot.pk == entry.lot_pk]
-            if lot.remaining < entry.amount:  # spent or expired: never other credit
+            # A credit takes back its lot; a refund the lots it put back into.
+            moves = entry.moved or [
+                (lot, entry.amount) for lot in account.lots if lot.pk == entry.lot_pk
+            ]
+            if any(lot.free < take for lot, take in moves):
+                # Spent, expired or held: never other credit.
                 return expect_refusal(Code.ENTRY_NOT_REVERSIBLE, call)
             if entry.amount > account.available:
                 return expect_refusal(Code.INSUFFICIENT_FUNDS, call)
             self.succeed(call, call())
-            lot.remaining -= entry.amount
+            for lot, take in moves:
+                lot.remaining -= take
             if entry.order is not None:  # a reversed refund may be refunded again
                 self.model.give_back(entry.owner, entry.order, entry.amount)
+                self.model.took_for(entry.owner, entry.order, moves)
         entry.reversed = True
 
     def status(self, owner, on_hold):
