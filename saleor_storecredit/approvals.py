@@ -26,6 +26,7 @@ from .error_codes import StoreCreditErrorCode
 from .exceptions import IdempotencyConflict, NotFound, StoreCreditError
 from .ledger import keys
 from .ledger.requests import check_request
+from .ledger.rules import require_given_kind
 from .ledger.validation import (
     ExpiresAfter,
     fingerprint,
@@ -94,6 +95,8 @@ def adjust(
     if isinstance(r.owner, StoreCreditAccount):
         raise NotFound("Customer not found.", field="user")
     require_not_own_account(r.actor, r.owner.pk)
+    if r.amount > 0:
+        require_given_kind(r.kind)
     adjust_kwargs = {
         "idempotency_key": r.key,
         "reason": r.reason,

@@ -43,6 +43,7 @@ from .actors import Actor
 from .error_codes import StoreCreditErrorCode
 from .exceptions import IdempotencyConflict, InsufficientFunds, StoreCreditError
 from .ledger import keys, reads
+from .ledger.rules import require_given_kind
 from .ledger.validation import (
     ExpiresAfter,
     expiry_date,
@@ -97,10 +98,12 @@ LOT_KIND_BY_REASON = {
     Reason.IMPORT: LotKind.STORE_CREDIT,
     Reason.ADJUSTMENT: LotKind.ADJUSTMENT,
     Reason.BONUS: LotKind.BONUS,
-    Reason.TOP_UP: LotKind.TOP_UP,
-    Reason.REFUND: LotKind.REFUND,
-    Reason.ORDER_CANCELLATION: LotKind.REFUND,
-    Reason.ORDER_RETURN: LotKind.RETURN,
+    # Credit given by hand is never money the customer paid (rules.MONEY_KINDS):
+    # a "refund" or "top-up" staff give is an adjustment.
+    Reason.TOP_UP: LotKind.ADJUSTMENT,
+    Reason.REFUND: LotKind.ADJUSTMENT,
+    Reason.ORDER_CANCELLATION: LotKind.ADJUSTMENT,
+    Reason.ORDER_RETURN: LotKind.ADJUSTMENT,
 }
 
 _MONEY = DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
@@ -224,7 +227,11 @@ def validate_request(
         currency=currency,
         amount=amount,
         reason=reason,
-        lot_kind=validate_lot_kind(kind) if kind else lot_kind_for(reason),
+        lot_kind=(
+            require_given_kind(validate_lot_kind(kind))
+            if kind
+            else lot_kind_for(reason)
+        ),
         expires_at=expires_at,
         customer_note=customer_note,
         internal_note=internal_note,

@@ -35,6 +35,26 @@ DEFAULT_USES = {
     LotKind.TRANSFER: frozenset({PAY}),
 }
 
+# Kinds only money the shop received creates (the order that paid for it);
+# staff, apps and bulk jobs give credit of the other kinds.
+MONEY_KINDS = (LotKind.TOP_UP, LotKind.REFUND, LotKind.RETURN)
+
+
+def require_given_kind(kind: str) -> str:
+    """Credit given by hand is never money the customer paid."""
+    from ..error_codes import StoreCreditErrorCode
+    from ..exceptions import StoreCreditError
+
+    if kind in MONEY_KINDS:
+        raise StoreCreditError(
+            f"Credit of kind {kind} is bought with money: only the order that "
+            "paid for it creates it. Give store_credit or adjustment instead.",
+            code=StoreCreditErrorCode.NOT_ALLOWED_FOR_KIND,
+            field="kind",
+        )
+    return kind
+
+
 # Promotional credit first, so what the customer paid for stays withdrawable.
 DEFAULT_ORDER = (
     LotKind.BONUS,

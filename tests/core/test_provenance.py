@@ -433,3 +433,26 @@ def test_no_order_of_buying_parking_refunding_and_spending_makes_cash(steps):
             assert account.balance + withdrawn <= issued
         assert find_problems() == []
         transaction.set_rollback(True)
+
+
+@pytest.mark.parametrize("kind", [LotKind.TOP_UP, LotKind.REFUND, LotKind.RETURN])
+def test_staff_cannot_hand_out_credit_that_counts_as_money(customer, staff, kind):
+    from saleor_storecredit import approvals, bulk_jobs
+    from saleor_storecredit.actors import Actor
+    from saleor_storecredit.config import StoreCreditSettings
+
+    refused(
+        Code.NOT_ALLOWED_FOR_KIND,
+        lambda: approvals.adjust(
+            customer,
+            "10",
+            "USD",
+            idempotency_key="cash?",
+            kind=kind,
+            actor=Actor.staff(staff),
+            settings=StoreCreditSettings(),
+        ),
+    )
+    # A "refund" or "top-up" reason given by hand is an adjustment.
+    assert bulk_jobs.lot_kind_for(Reason.TOP_UP) == LotKind.ADJUSTMENT
+    assert bulk_jobs.lot_kind_for(Reason.ORDER_RETURN) == LotKind.ADJUSTMENT
