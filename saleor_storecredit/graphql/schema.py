@@ -25,6 +25,8 @@ from .mutations import (
     StoreCreditAdjust,
     StoreCreditAdjustmentApprove,
     StoreCreditAdjustmentReject,
+    StoreCreditAppReward,
+    StoreCreditAppRewardReverse,
     StoreCreditBulkAdjust,
     StoreCreditBulkJobApprove,
     StoreCreditBulkJobCancel,
@@ -226,6 +228,8 @@ class StoreCreditMutations(graphene.ObjectType):
     store_credit_adjust = StoreCreditAdjust.Field()
     store_credit_adjustment_approve = StoreCreditAdjustmentApprove.Field()
     store_credit_adjustment_reject = StoreCreditAdjustmentReject.Field()
+    store_credit_app_reward = StoreCreditAppReward.Field()
+    store_credit_app_reward_reverse = StoreCreditAppRewardReverse.Field()
     store_credit_bulk_adjust = StoreCreditBulkAdjust.Field()
     store_credit_bulk_job_cancel = StoreCreditBulkJobCancel.Field()
     store_credit_bulk_job_approve = StoreCreditBulkJobApprove.Field()

@@ -60,9 +60,26 @@ class StoreCreditLot(BaseObjectType):
     kind = graphene.String(
         required=True,
         description=(
-            "Where the credit came from: store_credit, refund, return, gift_card, "
-            "top_up, bonus, adjustment or transfer."
+            "What kind of credit it is (what the shop's `credit_rules` let it "
+            "do): store_credit, refund, return, gift_card, top_up, bonus, "
+            "adjustment, cashback, app or transfer."
         ),
+    )
+    source = graphene.String(
+        required=True,
+        description=(
+            "What created the credit: top_up, bonus, order_refund, gift_card, "
+            "transfer, staff, bulk_job, import, app, system (unknown for credit "
+            "older than the plugin's provenance records)."
+        ),
+    )
+    source_id = graphene.String(
+        description=(
+            "Which one created it, as the database numbers it: the app (app), "
+            "the staff member (staff), the order (top_up, bonus, order_refund), "
+            "the gift card, the bulk job, the sending account (transfer), the "
+            "import row's digest; null when there is none." + STAFF_ONLY
+        )
     )
     original_amount = graphene.Field(
         Money, required=True, description="Credit the lot started with."
@@ -81,6 +98,10 @@ class StoreCreditLot(BaseObjectType):
             "expire soonest first."
         )
         doc_category = DOC_CATEGORY_STORE_CREDIT
+
+    @staticmethod
+    def resolve_source_id(root: models.StoreCreditLot, info: ResolveInfo):
+        return (root.source_id or None) if _is_manager(info) else None
 
     @staticmethod
     def resolve_original_amount(root: models.StoreCreditLot, _info):

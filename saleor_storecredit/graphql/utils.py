@@ -20,6 +20,10 @@ DOC_CATEGORY_STORE_CREDIT = "Store credit"
 STAFF_PERMISSIONS = (AccountPermissions.MANAGE_USERS,)
 APP_PERMISSIONS = (AccountPermissions.MANAGE_USERS, PaymentPermissions.HANDLE_PAYMENTS)
 MANAGER_PERMISSIONS = APP_PERMISSIONS
+# App rewards: apps only. HANDLE_PAYMENTS moves money without the right to
+# change customers' profiles (MANAGE_USERS would let a rewards app rewrite a
+# customer's email); Saleor grants only its own permissions.
+APP_REWARD_PERMISSIONS = (PaymentPermissions.HANDLE_PAYMENTS,)
 # Fields every signed-in customer may call for their own credit.
 CUSTOMER_OR_MANAGER_PERMISSIONS = [
     AuthorizationFilters.AUTHENTICATED_USER,
@@ -29,6 +33,10 @@ CUSTOMER_OR_MANAGER_PERMISSIONS = [
 MANAGER_DESCRIPTION = (
     "\n\nRequires one of the following permissions: MANAGE_USERS (staff), "
     "MANAGE_USERS or HANDLE_PAYMENTS (apps)."
+)
+APP_REWARD_DESCRIPTION = (
+    "\n\nRequires an app with the HANDLE_PAYMENTS permission; staff and "
+    "customers are refused."
 )
 CUSTOMER_DESCRIPTION = (
     "\n\nCustomers (AUTHENTICATED_USER) see only their own credit; staff with "
@@ -53,6 +61,15 @@ class Requestor:
         if self.is_manager:
             return Actor.staff(self.user)
         return Actor.customer(self.user)
+
+    @property
+    def is_rewarding_app(self) -> bool:
+        """An active app that may give app rewards (app_rewards.py)."""
+        return (
+            self.app is not None
+            and bool(self.app.is_active)
+            and all(self.app.has_perm(p) for p in APP_REWARD_PERMISSIONS)
+        )
 
     def may_manage_currency(self, currency: str) -> bool:
         return self.is_manager and (

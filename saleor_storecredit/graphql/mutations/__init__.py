@@ -2,6 +2,8 @@ from .store_credit_account_update import StoreCreditAccountUpdate
 from .store_credit_adjust import StoreCreditAdjust
 from .store_credit_adjustment_approve import StoreCreditAdjustmentApprove
 from .store_credit_adjustment_reject import StoreCreditAdjustmentReject
+from .store_credit_app_reward import StoreCreditAppReward
+from .store_credit_app_reward_reverse import StoreCreditAppRewardReverse
 from .store_credit_bulk_adjust import StoreCreditBulkAdjust
 from .store_credit_bulk_job_approve import StoreCreditBulkJobApprove
 from .store_credit_bulk_job_cancel import StoreCreditBulkJobCancel
@@ -17,6 +19,8 @@ __all__ = [
     "StoreCreditAdjust",
     "StoreCreditAdjustmentApprove",
     "StoreCreditAdjustmentReject",
+    "StoreCreditAppReward",
+    "StoreCreditAppRewardReverse",
     "StoreCreditBulkAdjust",
     "StoreCreditBulkJobApprove",
     "StoreCreditBulkJobCancel",

@@ -1,6 +1,7 @@
 """What every store-credit mutation shares: the error type, the caller, and
 turning ledger refusals into `errors { field message code }`."""
 
+from saleor.core.exceptions import PermissionDenied
 from saleor.graphql.core import ResolveInfo
 from saleor.graphql.core.mutations import BaseMutation
 
@@ -10,6 +11,8 @@ from ...models import StoreCreditAdjustmentApproval, StoreCreditBulkJob
 from ..errors import StoreCreditErrorType
 from ..filters import approval_pk_or_error
 from ..utils import (
+    APP_REWARD_DESCRIPTION,
+    APP_REWARD_PERMISSIONS,
     DOC_CATEGORY_STORE_CREDIT,
     MANAGER_DESCRIPTION,
     MANAGER_PERMISSIONS,
@@ -79,6 +82,31 @@ class StoreCreditStaffMutation(StoreCreditMutation):
     @classmethod
     def check_permissions(cls, context, permissions=None, **data):
         return get_requestor(context).is_manager
+
+
+class StoreCreditAppMutation(StoreCreditMutation):
+    """Apps only, with HANDLE_PAYMENTS: staff and customers are refused
+    whatever their permissions (rewards name an app as their source)."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def __init_subclass_with_meta__(cls, description=None, **options):
+        options.setdefault("permissions", APP_REWARD_PERMISSIONS)
+        options.setdefault("auto_permission_message", False)
+        super().__init_subclass_with_meta__(
+            description=(description or "") + APP_REWARD_DESCRIPTION, **options
+        )
+
+    @classmethod
+    def check_permissions(cls, context, permissions=None, **data):
+        if not get_requestor(context).is_rewarding_app:
+            raise PermissionDenied(
+                "Only apps with HANDLE_PAYMENTS give app rewards.",
+                permissions=list(APP_REWARD_PERMISSIONS),
+            )
+        return True
 
 
 def approval_for_decision(mutation, requestor: Requestor, global_id: str) -> int:

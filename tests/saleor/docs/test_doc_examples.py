@@ -16,13 +16,16 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.test import Client
 from django.utils.module_loading import import_string
 from graphql import parse, print_ast
 from graphql.language.ast import OperationDefinition
 from saleor.app.models import App
 from saleor.channel.models import Channel
 from saleor.graphql.core.utils import to_global_id_or_none
+from saleor.graphql.tests.fixtures import API_PATH
 from saleor.order.models import Order
+from saleor.permission.models import Permission
 
 from saleor_storecredit import approvals, bulk_jobs, ledger
 from saleor_storecredit.actors import Actor
@@ -322,6 +325,17 @@ def _transfer(shop):
     return {}
 
 
+def _may_create_apps(shop):
+    shop.staff_group.permissions.add(Permission.objects.get(codename="manage_apps"))
+    return {}
+
+
+def _rewarded(shop):
+    """A reward the shop's app gave with the docs' RewardCustomer."""
+    data = shop.post("app", GRAPHQL_EXAMPLES["RewardCustomer"])
+    return {"id": data["storeCreditAppReward"]["transaction"]["id"]}
+
+
 SCENARIOS = {
     # operation: (caller, variables builder, the payload's root field)
     # README.md
@@ -370,6 +384,10 @@ SCENARIOS = {
     "Pending": ("staff", lambda shop, **_: _pending_withdrawal(shop) and {}, None),
     "Process": ("staff", lambda shop, **_: _approved_withdrawal(shop), "storeCreditWithdrawalProcess"),
     "Report": ("staff", lambda shop, **_: shop.credit() and {}, None),
+    "CreateRewardsApp": ("staff", lambda shop, **_: _may_create_apps(shop), "appCreate"),
+    "RewardCustomer": ("app", lambda shop, **_: {}, "storeCreditAppReward"),
+    "RewardedCredit": ("app", lambda shop, **_: _rewarded(shop) and {}, None),
+    "TakeBackReward": ("app", lambda shop, **_: _rewarded(shop), "storeCreditAppRewardReverse"),
     # docs/payments.md
     "AvailableGateways": ("customer", lambda shop, **_: shop.credit() and {"id": shop.checkout_id()}, None),
     "PayWholeOrderWithCredit": ("customer", lambda shop, **_: _pay_with_credit(shop), "checkoutPaymentCreate"),
@@ -436,6 +454,63 @@ def test_readme_bulk_job_credits_the_customer_type(shop, customer_type):
     assert (job["status"], job["total"], job["done"]) == ("COMPLETED", 1, 1)
     assert job["totalAmount"]["amount"] == 10.0
     assert ledger.get_account(shop.customer, "USD").balance == Decimal("10.00")
+    assert find_problems() == []
+
+
+def test_an_app_credits_a_customer_with_the_token_appcreate_gives(shop):
+    """The docs' whole flow: staff create the app, the app calls with
+    `Authorization: Bearer <app token>`, the lot names the app as its source,
+    and the app takes its reward back."""
+    _may_create_apps(shop)
+    created = shop.post("staff", GRAPHQL_EXAMPLES["CreateRewardsApp"])["appCreate"]
+    token = created["authToken"]
+    app = App.objects.get(name="Affiliate rewards")
+    assert created["app"]["permissions"] == [{"code": "HANDLE_PAYMENTS"}]
+    bearer = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    def as_app(name, variables=None):
+        query = GRAPHQL_EXAMPLES[name]
+        for placeholder, value in shop.placeholders().items():
+            query = query.replace(placeholder, value)
+        response = bearer.post(
+            API_PATH,
+            {"query": query, "variables": variables or {}},
+            content_type="application/json",
+        )
+        content = response.json()
+        assert "errors" not in content, content
+        return content["data"]
+
+    rewarded = as_app("RewardCustomer")["storeCreditAppReward"]
+    assert rewarded["errors"] == []
+    assert rewarded["transaction"]["reason"] == "app_reward"
+    assert rewarded["account"]["balance"]["amount"] == 12.5
+    # A retry (a timeout, a redelivered webhook) credits nothing more.
+    assert as_app("RewardCustomer")["storeCreditAppReward"] == rewarded
+
+    account = as_app("RewardedCredit")["storeCreditAccount"]
+    assert account["lots"] == [
+        {
+            "kind": "app",
+            "source": "app",
+            "sourceId": str(app.pk),
+            "originalAmount": {"amount": 12.5},
+            "expiresAt": None,
+        }
+    ]
+    assert [edge["node"] for edge in account["transactions"]["edges"]] == [
+        {
+            "reason": "app_reward",
+            "amount": {"amount": 12.5},
+            "actor": {"type": "app", "app": {"name": "Affiliate rewards"}},
+        }
+    ]
+
+    taken = as_app("TakeBackReward", {"id": rewarded["transaction"]["id"]})
+    taken = taken["storeCreditAppRewardReverse"]
+    assert taken["errors"] == []
+    assert taken["transaction"] == {"kind": "REVERSAL", "amount": {"amount": -12.5}}
+    assert taken["account"]["balance"]["amount"] == 0
     assert find_problems() == []
 
 

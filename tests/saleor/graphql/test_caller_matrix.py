@@ -6,7 +6,8 @@ tests/saleor/gateway/test_who_may_spend.py. The rules are those of
 docs/graphql.md ("Who may call what"): customers move only their own credit;
 staff with MANAGE_USERS and apps with MANAGE_USERS or HANDLE_PAYMENTS manage
 everyone's credit but never, as staff, their own (OWN_ACCOUNT); only staff
-approve adjustments; everyone else is refused. Each cell of MATRIX says what
+approve adjustments; only apps with HANDLE_PAYMENTS give and take back app
+rewards; everyone else is refused. Each cell of MATRIX says what
 the caller gets back and how every account in the shop changes: a refusal
 moves nothing anywhere.
 """
@@ -19,7 +20,7 @@ from saleor.account.models import User
 from saleor.graphql.tests.fixtures import ApiClient
 from saleor.permission.models import Permission
 
-from saleor_storecredit import approvals, ledger
+from saleor_storecredit import app_rewards, approvals, ledger
 from saleor_storecredit.actors import Actor
 from saleor_storecredit.bulk_jobs import lot_kind_for
 from saleor_storecredit.models import (
@@ -151,6 +152,10 @@ MATRIX = {
     "bulk_adjust": managers(ok(1, owner_balance="+5"), staff_own=ok(0)),
     # The account starts on hold; the caller tries to lift the hold.
     "account_update": managers(ok(owner_account="active")),
+    # App roads: only apps with HANDLE_PAYMENTS, whatever staff may do.
+    "app_reward_5": row(DENIED, app_handle_payments=ok(owner_balance="+5")),
+    # The world's app gave the owner a reward of 5; the caller takes it back.
+    "app_reward_take_back": row(DENIED, app_handle_payments=ok(owner_balance="-5")),
 }
 
 # MATRIX at a glance (test_the_grid_is_the_matrix keeps it true): ok, - for
@@ -175,6 +180,8 @@ adjustment_approve            -     -     -    ok   OWN     -     -    PD    PD 
 bulk_adjust_dry_run           -     -     -    ok    ok     -     -    ok    ok     -
 bulk_adjust                   -     -     -    ok    ok     -     -    ok    ok     -
 account_update                -     -     -    ok   OWN     -     -    ok    ok     -
+app_reward_5                  -     -     -     -     -     -     -    ok     -     -
+app_reward_take_back          -     -     -     -     -     -     -    ok     -     -
 """
 
 
@@ -182,7 +189,9 @@ account_update                -     -     -    ok   OWN     -     -    ok    ok 
 
 
 @pytest.fixture
-def world(customer_user, customer_user2, staff_user, credit, store_credit_settings, db):
+def world(
+    customer_user, customer_user2, staff_user, app, credit, store_credit_settings, db
+):
     store_credit_settings(
         allow_withdrawals=True,
         allow_transfers=True,
@@ -195,6 +204,7 @@ def world(customer_user, customer_user2, staff_user, credit, store_credit_settin
         "other": customer_user2,
         "staff": staff_user,
         "recipient": User.objects.create(email="recipient@example.com"),
+        "app": app,  # the app of the app clients
         "withdrawal": {},
         "approval": {},
     }
@@ -444,6 +454,45 @@ def account_update(client, world, target, card):
     )
 
 
+def app_reward_5(client, world, target, card):
+    return _plain(
+        _call(
+            client,
+            "storeCreditAppReward",
+            ("($input: StoreCreditAppRewardInput!)", "(input: $input)"),
+            {
+                "input": {
+                    "user": global_id("User", target.pk),
+                    "currency": "USD",
+                    "amount": "5.00",
+                    "idempotencyKey": "matrix-reward",
+                }
+            },
+        )
+    )
+
+
+def app_reward_take_back(client, world, target, card):
+    return _plain(
+        _call(
+            client,
+            "storeCreditAppRewardReverse",
+            ("($id: ID!)", '(id: $id, idempotencyKey: "matrix-take-back")'),
+            {"id": global_id("StoreCreditTransaction", world["reward"].pk)},
+        )
+    )
+
+
+def _app_rewarded(world):
+    world["reward"] = app_rewards.reward(
+        world["owner"],
+        Decimal("5"),
+        "USD",
+        idempotency_key="matrix-given",
+        actor=Actor.app(world["app"]),
+    )
+
+
 def _hold_both(world):
     for name in ("owner", "staff"):
         account = ledger.get_account(world[name], "USD")
@@ -465,8 +514,10 @@ ROADS = {
     "bulk_adjust_dry_run": _bulk(True),
     "bulk_adjust": _bulk(False),
     "account_update": account_update,
+    "app_reward_5": app_reward_5,
+    "app_reward_take_back": app_reward_take_back,
 }
-PREPARE = {"account_update": _hold_both}
+PREPARE = {"account_update": _hold_both, "app_reward_take_back": _app_rewarded}
 
 CASES = [
     pytest.param(road, caller, expected, id=f"{road}-{caller}")

@@ -36,6 +36,7 @@ from saleor_storecredit.ledger.validation import ExpiresAfter
 from saleor_storecredit.models import (
     LotKind,
     StoreCreditAdjustmentApproval,
+    StoreCreditEntry,
     StoreCreditWithdrawal,
 )
 from saleor_storecredit.withdrawals import request_withdrawal
@@ -392,6 +393,7 @@ def shop(
             "customer": user_api_client,
             "staff": staff_api_client,
             "checker": ApiClient(user=checker),
+            "app": app_api_client,  # HANDLE_PAYMENTS (it paid the order)
         },
     }
 
@@ -497,6 +499,15 @@ def mutations(shop):
         ("checker", "storeCreditAdjustmentReject", {
             "id": global_id("StoreCreditAdjustmentApproval", shop["rejected_approval"].pk),
             "note": "no"}),
+        ("app", "storeCreditAppReward", {"input": {
+            "email": shop["customer"].email, "currency": "USD", "amount": "6.00",
+            "kind": "CASHBACK", "customerNote": "Referral",
+            "expiresAt": (timezone.now() + timedelta(days=9)).isoformat(),
+            "idempotencyKey": "every-field-reward"}}),
+        ("app", "storeCreditAppRewardReverse", lambda: {
+            "id": global_id("StoreCreditTransaction", StoreCreditEntry.objects.get(
+                reason="app_reward", kind="credit").pk),
+            "idempotencyKey": "every-field-take-back", "customerNote": "Returned"}),
         # A refusal, so that the error type's fields carry data too.
         ("staff", "storeCreditAdjust", {"input": {
             "user": customer_id, "currency": "XXX1", "amount": "1",
