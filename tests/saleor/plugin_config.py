@@ -22,3 +22,8 @@ def configure(active=True, **values):
         channel=None,
         defaults={"active": active, "configuration": configuration, "name": "x"},
     )
+
+
+# A shop that lets the store credit it gives by hand be withdrawn and sent:
+# for tests about withdrawals and transfers themselves, not about kinds.
+WITHDRAWABLE_STAFF_CREDIT = "store_credit:pay+withdraw+transfer"

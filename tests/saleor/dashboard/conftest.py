@@ -5,7 +5,7 @@ from saleor.permission.models import Permission
 
 from saleor_storecredit.dashboard.install import install_app
 
-from ..plugin_config import PLUGINS, configure
+from ..plugin_config import PLUGINS, WITHDRAWABLE_STAFF_CREDIT, configure
 
 PLUGIN_URL = "/plugins/global/storecredit.gateway"
 
@@ -13,7 +13,11 @@ PLUGIN_URL = "/plugins/global/storecredit.gateway"
 @pytest.fixture
 def plugin_active(settings):
     settings.PLUGINS = PLUGINS
-    configure(allow_withdrawals="true", withdrawal_minimum="1")
+    configure(
+        allow_withdrawals="true",
+        withdrawal_minimum="1",
+        credit_rules=WITHDRAWABLE_STAFF_CREDIT,
+    )
 
 
 @pytest.fixture

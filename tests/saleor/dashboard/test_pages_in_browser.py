@@ -31,7 +31,7 @@ from saleor_storecredit.models import (
 )
 
 from ..gateway.utils import place_order_paid_partly
-from ..plugin_config import PLUGINS, configure
+from ..plugin_config import PLUGINS, WITHDRAWABLE_STAFF_CREDIT, configure
 from .browser import Browser, find_chromium
 from .conftest import PLUGIN_URL, permissions
 
@@ -137,7 +137,11 @@ def shop(
 ):
     settings.PLUGINS = PLUGINS
     settings.ALLOWED_HOSTS = ["*"]
-    configure(allow_withdrawals="true", withdrawal_minimum="1")
+    configure(
+        allow_withdrawals="true",
+        withdrawal_minimum="1",
+        credit_rules=WITHDRAWABLE_STAFF_CREDIT,
+    )
     permission_group_manage_users.permissions.add(
         permission_manage_orders, permission_manage_payments
     )

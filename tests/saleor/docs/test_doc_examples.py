@@ -34,7 +34,7 @@ from saleor_storecredit.demo.flows import COMPLETE, ORDER_PAYMENTS, PAY_REST
 from saleor_storecredit.ledger.verification import find_problems
 from saleor_storecredit.models import LotKind, StoreCreditWithdrawal
 
-from ..plugin_config import PLUGINS, configure
+from ..plugin_config import PLUGINS, WITHDRAWABLE_STAFF_CREDIT, configure
 
 ROOT = Path(__file__).resolve().parents[3]
 README = ROOT / "README.md"
@@ -146,7 +146,12 @@ def shop(
     permission_manage_plugins,
 ):
     settings.PLUGINS = PLUGINS
-    configure(allow_withdrawals="true", withdrawal_minimum="1", allow_transfers="true")
+    configure(
+        allow_withdrawals="true",
+        withdrawal_minimum="1",
+        allow_transfers="true",
+        credit_rules=WITHDRAWABLE_STAFF_CREDIT,
+    )
     permission_group_manage_users.permissions.add(
         permission_manage_payments, permission_manage_orders, permission_manage_plugins
     )

@@ -19,6 +19,8 @@ from saleor_storecredit.config import PLUGIN_ID
 from saleor_storecredit.models import StoreCreditEntry, StoreCreditWithdrawal
 from saleor_storecredit.withdrawals import request_withdrawal
 
+from ..plugin_config import WITHDRAWABLE_STAFF_CREDIT
+
 CALLERS = (
     "anonymous",
     "customer",
@@ -62,6 +64,9 @@ def store_credit_settings(db):
     """The plugin configured with withdrawals and transfers allowed."""
 
     def configure(**values):
+        # These tests are about who may withdraw and send, not which credit
+        # may: the credit they give by hand is withdrawable here.
+        values.setdefault("credit_rules", WITHDRAWABLE_STAFF_CREDIT)
         configuration = [
             {"name": name, "value": value} for name, value in values.items()
         ]

@@ -32,6 +32,7 @@ from saleor_storecredit.models import (
 )
 from saleor_storecredit.withdrawals import request_withdrawal
 
+from ..plugin_config import WITHDRAWABLE_STAFF_CREDIT
 from .conftest import global_id, outcome
 
 CALLERS = (
@@ -194,6 +195,7 @@ def world(
 ):
     store_credit_settings(
         allow_withdrawals=True,
+        credit_rules=WITHDRAWABLE_STAFF_CREDIT,
         allow_transfers=True,
         withdrawal_minimum="1",
         approval_threshold="USD:50",

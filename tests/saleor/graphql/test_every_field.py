@@ -42,7 +42,7 @@ from saleor_storecredit.models import (
 from saleor_storecredit.withdrawals import request_withdrawal
 
 from ..gateway.utils import checkout_total, pay_rest_by_app
-from ..plugin_config import PLUGINS, configure
+from ..plugin_config import PLUGINS, WITHDRAWABLE_STAFF_CREDIT, configure
 from .conftest import global_id
 
 # What is selected of Saleor's own types when a plugin field returns one.
@@ -211,6 +211,7 @@ def shop(
     settings.PLUGINS = PLUGINS
     configure(
         allow_withdrawals="true",
+        credit_rules=WITHDRAWABLE_STAFF_CREDIT,
         allow_transfers="true",
         withdrawal_minimum="1",
         expiry_days="store_credit:365",

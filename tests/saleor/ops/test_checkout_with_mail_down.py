@@ -18,6 +18,7 @@ from ..gateway.utils import (
     complete,
     pay_rest_by_app,
 )
+from ..plugin_config import WITHDRAWABLE_STAFF_CREDIT
 from .conftest import closed_port, configure, email_settings
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +79,7 @@ def test_withdrawal_request_succeeds_while_the_mail_server_is_down(
     configure(
         **email_settings(closed_port()),
         allow_withdrawals=True,
+        credit_rules=WITHDRAWABLE_STAFF_CREDIT,
         staff_notification_emails="finance@example.com",
     )
     ledger.credit(customer_user, "30.00", "USD", idempotency_key="c")

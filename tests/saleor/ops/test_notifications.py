@@ -14,6 +14,7 @@ from saleor_storecredit.models import StoreCreditEntry
 from saleor_storecredit.notifications import send_store_credit_notification_task
 from saleor_storecredit.notifications_config import StoreCreditNotifyEvent as Event
 
+from ..plugin_config import WITHDRAWABLE_STAFF_CREDIT
 from .conftest import closed_port, configure, email_settings
 from .utils import in_days
 
@@ -241,6 +242,7 @@ def test_withdrawal_request_tells_staff_and_decisions_tell_the_customer(
     configure(
         **email_settings(smtp_server.port),
         allow_withdrawals=True,
+        credit_rules=WITHDRAWABLE_STAFF_CREDIT,
         staff_notification_emails="finance@example.com, boss@example.com",
     )
     credit(customer_user, "50.00")
